@@ -1,0 +1,15 @@
+// register_datasets(): the explicit list of datasets/' readers and generators.
+#include "opsbench/datasets/register.h"
+
+#include "opsbench/core/registry.h"
+#include "readers.h"
+
+namespace opsbench {
+
+void register_datasets(Registry& registry) {
+  registry.add(csv_reader_entry());
+  registry.add(flowbench_reader_entry());
+  registry.add(synthetic_workflow_entry());
+}
+
+}  // namespace opsbench

@@ -1,0 +1,256 @@
+#include "opsbench/harness/plot_gnuplot.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <tuple>
+
+namespace opsbench {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ScatterAxis {
+  std::string figure;  // "latency.b1024.p50" or "score.wall"
+  std::string label;
+};
+
+// The x figure of the quality/latency plot: p50 at the largest batch size that every method with
+// the primary metric measured, so that all points share one meaning; else score.wall.
+ScatterAxis scatter_axis(const DatasetSummary& ds) {
+  long best = -1;
+  bool first = true;
+  std::vector<long> common;
+  for (const MethodSummary& m : ds.methods) {
+    if (m.metric(ds.primary_metric) == nullptr) continue;
+    std::vector<long> sizes;
+    for (const FigureSummary& f : m.figures) {
+      long n = 0;
+      char tail[16] = {0};
+      if (f.available && std::sscanf(f.name.c_str(), "latency.b%ld.%15s", &n, tail) == 2 &&
+          std::string(tail) == "p50") {
+        sizes.push_back(n);
+      }
+    }
+    if (first) {
+      common = sizes;
+      first = false;
+    } else {
+      std::vector<long> kept;
+      for (long n : common) {
+        for (long s : sizes) {
+          if (s == n) kept.push_back(n);
+        }
+      }
+      common = kept;
+    }
+  }
+  for (long n : common) best = std::max(best, n);
+  if (best > 0) {
+    const std::string b = std::to_string(best);
+    return {"latency.b" + b + ".p50", "score latency per batch of " + b + ", p50 (s, log scale)"};
+  }
+  return {"score.wall", "score wall time (s, log scale)"};
+}
+
+bool has_primary(const DatasetSummary& ds) {
+  if (ds.primary_metric.empty()) return false;
+  for (const MethodSummary& m : ds.methods) {
+    if (m.metric(ds.primary_metric) != nullptr) return true;
+  }
+  return false;
+}
+
+// Rows of the scatter: label, x, y. Methods without a positive x are left out (log axis).
+std::vector<std::tuple<std::string, double, double>> scatter_rows(const DatasetSummary& ds,
+                                                                   const ScatterAxis& axis) {
+  std::vector<std::tuple<std::string, double, double>> rows;
+  for (const MethodSummary& m : ds.methods) {
+    const MetricSummary* y = m.metric(ds.primary_metric);
+    const FigureSummary* x = m.figure(axis.figure);
+    if (y == nullptr || x == nullptr || !x->available || !(x->median > 0)) continue;
+    rows.emplace_back(m.method, x->median, y->stats.mean);
+  }
+  return rows;
+}
+
+// gnuplot single-quoted string: a quote is written twice.
+std::string gp_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+// A label inside a double-quoted data-file field: no quotes or backslashes survive.
+std::string data_label(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) out += (c == '"' || c == '\\') ? '\'' : c;
+  return out + "\"";
+}
+
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+std::string number(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.9g", v);
+  return buffer;
+}
+
+// The same plot commands rendered to both terminals.
+std::string both_terminals(const std::string& setup, const std::string& plot, const fs::path& base) {
+  std::ostringstream s;
+  s << setup;
+  s << "set terminal svg size 900,520 dynamic noenhanced font 'sans,11' background rgb 'white'\n";
+  s << "set output " << gp_quote(base.string() + ".svg") << "\n" << plot;
+  s << "set terminal pngcairo size 900,520 noenhanced font 'sans,10'\n";
+  s << "set output " << gp_quote(base.string() + ".png") << "\n" << plot;
+  s << "unset output\n";
+  return s.str();
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+}  // namespace
+
+std::string safe_file_component(const std::string& name) {
+  std::string out;
+  for (unsigned char c : name) {
+    const bool ok = std::isalnum(c) != 0 || c == '.' || c == '_' || c == '-';
+    out += ok ? static_cast<char>(c) : '_';
+  }
+  if (out.empty() || out[0] == '.') out.insert(out.begin(), '_');
+  return out;
+}
+
+std::vector<PlotFile> plan_plots(const ReportModel& model) {
+  std::vector<PlotFile> files;
+  for (const DatasetSummary& ds : model.datasets) {
+    if (!has_primary(ds)) continue;
+    const std::string stem = "plots/" + safe_file_component(ds.name);
+    files.push_back({ds.name, "primary", ds.name + ": " + ds.primary_metric + " per method (mean, 95% CI)",
+                     stem + "-primary.svg", stem + "-primary.png"});
+    const ScatterAxis axis = scatter_axis(ds);
+    if (!scatter_rows(ds, axis).empty()) {
+      files.push_back({ds.name, "quality-latency", ds.name + ": " + ds.primary_metric + " against " + axis.figure,
+                       stem + "-quality-latency.svg", stem + "-quality-latency.png"});
+    }
+  }
+  return files;
+}
+
+std::string find_gnuplot() {
+  if (const char* forced = std::getenv("OPSBENCH_GNUPLOT")) {
+    const std::string value = forced;
+    return value == "none" ? std::string() : value;
+  }
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return "";
+  std::stringstream dirs(path);
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    if (dir.empty()) continue;
+    const std::string candidate = dir + "/gnuplot";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+PlotSet write_plots(const ReportModel& model, const std::string& report_dir, const std::string& gnuplot) {
+  PlotSet set;
+  set.files = plan_plots(model);
+  if (set.files.empty()) {
+    set.available = true;
+    return set;
+  }
+  const fs::path dir = fs::absolute(fs::path(report_dir) / "plots");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    set.unavailable_reason = "cannot create " + dir.string() + ": " + ec.message();
+    return set;
+  }
+  std::vector<fs::path> scripts;
+  for (const PlotFile& file : set.files) {
+    const DatasetSummary* ds = nullptr;
+    for (const DatasetSummary& d : model.datasets) {
+      if (d.name == file.dataset) ds = &d;
+    }
+    const fs::path base = dir / (safe_file_component(file.dataset) + "-" + file.kind);
+    const fs::path data = base.string() + ".dat";
+    std::ostringstream rows;
+    std::string setup = "set title " + gp_quote(file.title) + "\nset grid ytics\nset key off\n";
+    std::string plot;
+    if (file.kind == "primary") {
+      rows << "# method mean ci_half_width n\n";
+      for (const MethodSummary& m : ds->methods) {
+        if (const MetricSummary* s = m.metric(ds->primary_metric)) {
+          rows << data_label(m.method) << ' ' << number(s->stats.mean) << ' ' << number(s->stats.half_width)
+               << ' ' << s->stats.n << '\n';
+        }
+      }
+      setup += "set ylabel " + gp_quote(ds->primary_metric + " (mean +/- 95% CI)") +
+               "\nset style fill solid 0.5 border -1\nset boxwidth 0.6\nset xtics rotate by -25 left nomirror\n"
+               "set bmargin 8\nset xrange [-0.6:*]\n";
+      plot = "plot " + gp_quote(data.string()) + " using 0:2:xtic(1) with boxes lc rgb '#4e79a7', '' using 0:2:3 "
+             "with yerrorbars pt -1 lc rgb 'black'\n";
+    } else {
+      const ScatterAxis axis = scatter_axis(*ds);
+      rows << "# method " << axis.figure << " " << ds->primary_metric << "\n";
+      for (const auto& [label, x, y] : scatter_rows(*ds, axis)) {
+        rows << data_label(label) << ' ' << number(x) << ' ' << number(y) << '\n';
+      }
+      setup += "set logscale x\nset xlabel " + gp_quote(axis.label) + "\nset ylabel " +
+               gp_quote(ds->primary_metric + " (mean)") + "\nset offsets graph 0.1, graph 0.3, graph 0.1, graph 0.1\n";
+      plot = "plot " + gp_quote(data.string()) + " using 2:3 with points pt 7 ps 1.2 lc rgb '#e15759', '' using "
+             "2:3:1 with labels offset char 0,1 font ',9'\n";
+    }
+    write_file(data, rows.str());
+    const fs::path script = base.string() + ".gp";
+    write_file(script, both_terminals(setup, plot, base));
+    scripts.push_back(script);
+  }
+  if (gnuplot.empty()) {
+    set.unavailable_reason = "gnuplot not found (install gnuplot or set OPSBENCH_GNUPLOT); data and scripts "
+                             "are in plots/";
+    return set;
+  }
+  for (const fs::path& script : scripts) {
+    const fs::path log = script.string() + ".log";
+    const std::string command = shell_quote(gnuplot) + " " + shell_quote(script.string()) + " >" +
+                                shell_quote(log.string()) + " 2>&1";
+    const int status = std::system(command.c_str());
+    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      set.unavailable_reason = "gnuplot failed on " + script.filename().string() + " (see plots/" +
+                               log.filename().string() + ")";
+      return set;
+    }
+    std::error_code ignored;
+    fs::remove(log, ignored);
+  }
+  set.available = true;
+  return set;
+}
+
+}  // namespace opsbench

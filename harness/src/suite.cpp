@@ -1,0 +1,427 @@
+#include "opsbench/harness/suite.h"
+
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
+#include "opsbench/core/error.h"
+#include "opsbench/core/registry.h"
+#include "opsbench/core/threshold.h"
+
+namespace opsbench {
+namespace {
+
+std::string place(const std::string& origin, const toml::source_region& where) {
+  if (!where.begin) return origin;
+  return origin + ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
+}
+
+// Reads typed values from one TOML table and rejects keys that are not expected.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string origin, std::string prefix)
+      : table_(table), origin_(std::move(origin)), prefix_(std::move(prefix)) {}
+
+  ConfigError error(const std::string& key, const std::string& message) const {
+    const toml::node* node = table_.get(key);
+    const auto& where = node ? node->source() : table_.source();
+    return ConfigError(place(origin_, where) + ": " + full(key) + ": " + message);
+  }
+
+  bool has(const std::string& key) {
+    seen_.insert(key);
+    return table_.contains(key);
+  }
+
+  std::string str(const std::string& key, const std::string& fallback) {
+    if (!has(key)) return fallback;
+    const auto v = table_.get(key)->value<std::string>();
+    if (!v) throw error(key, "expected a string");
+    return *v;
+  }
+
+  double number(const std::string& key, double fallback) {
+    if (!has(key)) return fallback;
+    const auto v = table_.get(key)->value<double>();  // integers convert too
+    if (!v) throw error(key, "expected a number");
+    return *v;
+  }
+
+  std::int64_t integer(const std::string& key, std::int64_t fallback) {
+    if (!has(key)) return fallback;
+    const toml::node* node = table_.get(key);
+    if (!node->is_integer()) throw error(key, "expected an integer");
+    return *node->value<std::int64_t>();
+  }
+
+  bool boolean(const std::string& key, bool fallback) {
+    if (!has(key)) return fallback;
+    const auto v = table_.get(key)->value<bool>();
+    if (!v) throw error(key, "expected true or false");
+    return *v;
+  }
+
+  std::vector<std::string> strings(const std::string& key) {
+    std::vector<std::string> out;
+    if (!has(key)) return out;
+    const toml::array* arr = table_.get(key)->as_array();
+    if (!arr) throw error(key, "expected an array of strings");
+    for (const auto& item : *arr) {
+      const auto v = item.value<std::string>();
+      if (!v) throw ConfigError(place(origin_, item.source()) + ": " + full(key) + ": expected a string");
+      out.push_back(*v);
+    }
+    return out;
+  }
+
+  const toml::table* subtable(const std::string& key) {
+    if (!has(key)) return nullptr;
+    const toml::table* t = table_.get(key)->as_table();
+    if (!t) throw error(key, "expected a table");
+    return t;
+  }
+
+  const toml::array* array(const std::string& key) {
+    if (!has(key)) return nullptr;
+    const toml::array* a = table_.get(key)->as_array();
+    if (!a) throw error(key, "expected an array");
+    return a;
+  }
+
+  // Every key present must have been asked for.
+  void finish() const {
+    for (const auto& [key, node] : table_) {
+      const std::string k(key.str());
+      if (!seen_.count(k)) {
+        std::string valid;
+        for (const auto& s : seen_) valid += (valid.empty() ? "" : ", ") + s;
+        throw ConfigError(place(origin_, node.source()) + ": unknown key '" + full(k) + "'; valid keys here: " + valid);
+      }
+    }
+  }
+
+  const std::string& origin() const { return origin_; }
+
+ private:
+  std::string full(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
+
+  const toml::table& table_;
+  std::string origin_;
+  std::string prefix_;
+  std::set<std::string> seen_;
+};
+
+// Reader options are written as TOML values and passed on in spec-string form.
+std::string option_text(const toml::node& node, const std::string& where) {
+  if (auto s = node.value_exact<std::string>()) return *s;
+  if (auto b = node.value_exact<bool>()) return *b ? "true" : "false";
+  if (auto i = node.value_exact<std::int64_t>()) return std::to_string(*i);
+  if (auto d = node.value_exact<double>()) return format_double(*d);
+  if (const toml::array* arr = node.as_array()) {
+    std::string out;
+    for (const auto& item : *arr) {
+      if (!out.empty()) out += ";";
+      out += option_text(item, where);
+    }
+    return out;
+  }
+  throw ConfigError(where + ": unsupported option value (use a string, number, boolean or array)");
+}
+
+void read_datasets(TableReader& top, Suite& suite) {
+  const toml::array* arr = top.array("datasets");
+  if (!arr || arr->empty()) throw top.error("datasets", "a suite needs at least one [[datasets]] entry");
+  std::set<std::string> names;
+  for (const auto& node : *arr) {
+    const toml::table* t = node.as_table();
+    if (!t) throw ConfigError(place(top.origin(), node.source()) + ": datasets: expected a table");
+    TableReader r(*t, top.origin(), "datasets");
+    DatasetSpec d;
+    d.reader = r.str("reader", "");
+    if (d.reader.empty()) throw r.error("reader", "missing (e.g. reader = \"csv\")");
+    d.name = r.str("name", d.reader);
+    if (!names.insert(d.name).second) throw r.error("name", "dataset name '" + d.name + "' used twice");
+    if (const toml::table* opts = r.subtable("options")) {
+      for (const auto& [key, value] : *opts) {
+        d.options.emplace_back(std::string(key.str()), option_text(value, place(top.origin(), value.source())));
+      }
+    }
+    r.finish();
+    suite.datasets.push_back(std::move(d));
+  }
+}
+
+void read_published(TableReader& top, Suite& suite) {
+  const toml::array* arr = top.array("published");
+  if (!arr) return;
+  for (const auto& node : *arr) {
+    const toml::table* t = node.as_table();
+    if (!t) throw ConfigError(place(top.origin(), node.source()) + ": published: expected a table");
+    TableReader r(*t, top.origin(), "published");
+    PublishedValue p;
+    p.dataset = r.str("dataset", "");
+    p.method = r.str("method", "");
+    p.metric = r.str("metric", "");
+    if (!r.has("value")) throw r.error("value", "missing");
+    p.value = r.number("value", 0);
+    p.tolerance = r.number("tolerance", 0.02);
+    p.source = r.str("source", "");
+    p.note = r.str("note", "");
+    if (p.dataset.empty() || p.method.empty() || p.metric.empty() || p.source.empty()) {
+      throw ConfigError(place(top.origin(), node.source()) +
+                        ": published: dataset, method, metric, value and source are required");
+    }
+    r.finish();
+    suite.published.push_back(std::move(p));
+  }
+}
+
+}  // namespace
+
+const char* to_string(Task task) { return task == Task::kDetect ? "detect" : "classify"; }
+
+Task parse_task(const std::string& text) {
+  if (text == "detect") return Task::kDetect;
+  if (text == "classify") return Task::kClassify;
+  throw ConfigError("unknown task '" + text + "'; valid: detect, classify");
+}
+
+Suite parse_suite(const std::string& toml_text, const std::string& origin, const Registry& registry) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(place(origin, e.source()) + ": " + std::string(e.description()));
+  }
+  Suite suite;
+  suite.path = origin;
+  TableReader top(root, origin, "");
+  suite.name = top.str("name", "");
+  if (suite.name.empty()) throw top.error("name", "missing (name = \"...\")");
+  for (char c : suite.name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      throw top.error("name", "'" + suite.name + "' may contain only letters, digits, '-', '_' and '.'");
+    }
+  }
+  suite.description = top.str("description", "");
+  try {
+    suite.task = parse_task(top.str("task", "detect"));
+  } catch (const ConfigError& e) {
+    throw top.error("task", e.what());
+  }
+  suite.repetitions = static_cast<int>(top.integer("repetitions", 3));
+  if (suite.repetitions < 1 || suite.repetitions > 1000) throw top.error("repetitions", "must be in [1, 1000]");
+  const std::int64_t seed = top.integer("seed", 0);
+  if (seed < 0) throw top.error("seed", "must be >= 0");
+  suite.seed = static_cast<std::uint64_t>(seed);
+  suite.methods = top.strings("methods");
+  if (suite.methods.empty()) throw top.error("methods", "a suite needs at least one method spec");
+  suite.metrics = top.strings("metrics");
+  if (suite.metrics.empty()) throw top.error("metrics", "a suite needs at least one metric");
+  suite.primary_metric = top.str("primary_metric", suite.metrics.front());
+
+  if (const toml::table* t = top.subtable("split")) {
+    TableReader r(*t, origin, "split");
+    try {
+      suite.split.kind = parse_split_kind(r.str("kind", "stratified"));
+    } catch (const ConfigError& e) {
+      throw r.error("kind", e.what());
+    }
+    suite.split.ratios.train = r.number("train", suite.split.ratios.train);
+    suite.split.ratios.validation = r.number("validation", suite.split.ratios.validation);
+    suite.split.ratios.test = r.number("test", suite.split.ratios.test);
+    suite.split.train_contamination = r.number("train_contamination", -1);
+    r.finish();
+  }
+  if (const toml::table* t = top.subtable("preprocess")) {
+    TableReader r(*t, origin, "preprocess");
+    suite.preprocess.impute = r.str("impute", suite.preprocess.impute);
+    suite.preprocess.encode = r.str("encode", suite.preprocess.encode);
+    suite.preprocess.scale = r.str("scale", suite.preprocess.scale);
+    r.finish();
+    auto check = [&](const std::string& key, const std::string& v, std::set<std::string> valid) {
+      if (!valid.count(v)) {
+        std::string list;
+        for (const auto& x : valid) list += (list.empty() ? "" : ", ") + x;
+        throw r.error(key, "'" + v + "' is not valid; valid: " + list);
+      }
+    };
+    check("impute", suite.preprocess.impute, {"mean", "median", "zero", "none"});
+    check("encode", suite.preprocess.encode, {"onehot", "ordinal", "drop"});
+    check("scale", suite.preprocess.scale, {"standard", "minmax", "none"});
+  }
+  if (const toml::table* t = top.subtable("threshold")) {
+    TableReader r(*t, origin, "threshold");
+    suite.threshold.policy = r.str("policy", suite.threshold.policy);
+    suite.threshold.value = r.number("value", suite.threshold.value);
+    r.finish();
+    try {
+      ThresholdPolicy::parse(suite.threshold.policy, suite.threshold.value);
+    } catch (const ConfigError& e) {
+      throw r.error("policy", e.what());
+    }
+  }
+  if (const toml::table* t = top.subtable("measure")) {
+    TableReader r(*t, origin, "measure");
+    auto& m = suite.measure;
+    m.latency = r.boolean("latency", m.latency);
+    if (const toml::array* sizes = r.array("latency_batch_sizes")) {
+      m.latency_options.batch_sizes.clear();
+      for (const auto& item : *sizes) {
+        const auto v = item.value_exact<std::int64_t>();
+        if (!v || *v < 1) throw r.error("latency_batch_sizes", "expected positive integers");
+        m.latency_options.batch_sizes.push_back(static_cast<std::size_t>(*v));
+      }
+    }
+    m.latency_options.warmup = static_cast<int>(r.integer("latency_warmup", m.latency_options.warmup));
+    m.latency_options.repeats = static_cast<int>(r.integer("latency_repeats", m.latency_options.repeats));
+    if (m.latency_options.warmup < 0) throw r.error("latency_warmup", "must be >= 0");
+    if (m.latency_options.repeats < 1) throw r.error("latency_repeats", "must be >= 1");
+    m.energy = r.boolean("energy", m.energy);
+    m.idle_seconds = r.number("idle_seconds", m.idle_seconds);
+    if (m.idle_seconds < 0) throw r.error("idle_seconds", "must be >= 0");
+    r.finish();
+  }
+  read_datasets(top, suite);
+  read_published(top, suite);
+  top.finish();
+  validate_suite(suite, registry);
+  return suite;
+}
+
+Suite load_suite(const std::string& path, const Registry& registry) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open suite file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  Suite suite = parse_suite(text.str(), path, registry);
+  suite.base_dir = std::filesystem::absolute(path).parent_path().string();
+  return suite;
+}
+
+void validate_suite(const Suite& suite, const Registry& registry) {
+  const std::string where = suite.path.empty() ? std::string("suite") : suite.path;
+  auto wrap = [&](const std::string& what, auto&& check) {
+    try {
+      check();
+    } catch (const ConfigError& e) {
+      throw ConfigError(where + ": " + what + ": " + e.what());
+    }
+  };
+  for (const auto& d : suite.datasets) {
+    wrap("dataset '" + d.name + "'", [&] {
+      const ReaderEntry& reader = registry.reader(d.reader);
+      resolve(reader.options, d.options, "reader " + d.reader);
+    });
+  }
+  std::set<std::string> canonical_specs;
+  for (const auto& m : suite.methods) {
+    wrap("methods", [&] {
+      const ResolvedMethod rm = registry.resolve_method(m);
+      const MethodKind want = suite.task == Task::kDetect ? MethodKind::kDetector : MethodKind::kClassifier;
+      if (rm.entry->kind != want) {
+        throw ConfigError("method '" + rm.entry->name + "' is a " + to_string(rm.entry->kind) +
+                          " but the suite's task is '" + to_string(suite.task) + "'");
+      }
+      if (!canonical_specs.insert(rm.canonical_spec).second) {
+        throw ConfigError("'" + m + "' names the same configuration as an earlier entry (" + rm.canonical_spec + ")");
+      }
+    });
+  }
+  for (const auto& m : suite.metrics) wrap("metrics", [&] { registry.metric(m); });
+  wrap("primary_metric", [&] { registry.metric(suite.primary_metric); });
+  for (const auto& p : suite.published) wrap("published", [&] { registry.metric(p.metric); });
+  const auto& r = suite.split.ratios;
+  if (r.train <= 0 || r.test <= 0 || r.validation < 0 || std::abs(r.train + r.validation + r.test - 1.0) > 1e-9) {
+    throw ConfigError(where + ": split: train and test must be > 0, validation >= 0, and the three sum to 1 (got " +
+                      format_double(r.train) + " + " + format_double(r.validation) + " + " + format_double(r.test) + ")");
+  }
+  if (suite.split.train_contamination >= 1.0) {
+    throw ConfigError(where + ": split.train_contamination must be in [0, 1)");
+  }
+}
+
+std::string Suite::to_json() const {
+  nlohmann::json j;
+  j["name"] = name;
+  j["description"] = description;
+  j["path"] = path;
+  j["task"] = to_string(task);
+  j["repetitions"] = repetitions;
+  j["seed"] = std::to_string(seed);
+  j["methods"] = methods;
+  j["metrics"] = metrics;
+  j["primary_metric"] = primary_metric;
+  for (const auto& d : datasets) {
+    nlohmann::json o = nlohmann::json::object();
+    for (const auto& [k, v] : d.options) o[k] = v;
+    j["datasets"].push_back({{"name", d.name}, {"reader", d.reader}, {"options", o}});
+  }
+  j["split"] = {{"kind", to_string(split.kind)},
+                {"train", split.ratios.train},
+                {"validation", split.ratios.validation},
+                {"test", split.ratios.test},
+                {"train_contamination", split.train_contamination}};
+  j["preprocess"] = {{"impute", preprocess.impute}, {"encode", preprocess.encode}, {"scale", preprocess.scale}};
+  j["threshold"] = {{"policy", threshold.policy}, {"value", threshold.value}};
+  j["measure"] = {{"latency", measure.latency},
+                  {"latency_batch_sizes", measure.latency_options.batch_sizes},
+                  {"latency_warmup", measure.latency_options.warmup},
+                  {"latency_repeats", measure.latency_options.repeats},
+                  {"energy", measure.energy},
+                  {"idle_seconds", measure.idle_seconds}};
+  j["published"] = nlohmann::json::array();
+  for (const auto& p : published) {
+    j["published"].push_back({{"dataset", p.dataset}, {"method", p.method}, {"metric", p.metric},
+                              {"value", p.value}, {"tolerance", p.tolerance}, {"source", p.source},
+                              {"note", p.note}});
+  }
+  return j.dump(2);
+}
+
+Suite suite_from_json(const std::string& json_text) {
+  const nlohmann::json j = nlohmann::json::parse(json_text);
+  Suite s;
+  s.name = j.value("name", "");
+  s.description = j.value("description", "");
+  s.path = j.value("path", "");
+  s.task = parse_task(j.value("task", "detect"));
+  s.repetitions = j.value("repetitions", 1);
+  s.seed = std::stoull(j.value("seed", std::string("0")));
+  s.methods = j.value("methods", std::vector<std::string>{});
+  s.metrics = j.value("metrics", std::vector<std::string>{});
+  s.primary_metric = j.value("primary_metric", s.metrics.empty() ? std::string() : s.metrics.front());
+  if (j.contains("datasets")) {
+    for (const auto& d : j["datasets"]) {
+      DatasetSpec ds;
+      ds.name = d.value("name", "");
+      ds.reader = d.value("reader", "");
+      for (const auto& [k, v] : d["options"].items()) ds.options.emplace_back(k, v.get<std::string>());
+      s.datasets.push_back(ds);
+    }
+  }
+  if (j.contains("threshold")) {
+    s.threshold.policy = j["threshold"].value("policy", s.threshold.policy);
+    s.threshold.value = j["threshold"].value("value", s.threshold.value);
+  }
+  for (const auto& p : j.value("published", nlohmann::json::array())) {
+    PublishedValue v;
+    v.dataset = p.value("dataset", "");
+    v.method = p.value("method", "");
+    v.metric = p.value("metric", "");
+    v.value = p.value("value", 0.0);
+    v.tolerance = p.value("tolerance", 0.0);
+    v.source = p.value("source", "");
+    v.note = p.value("note", "");
+    s.published.push_back(v);
+  }
+  return s;
+}
+
+}  // namespace opsbench
