@@ -8,6 +8,7 @@
 
 #include <csv.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -51,7 +52,11 @@ struct CsvReader::Impl {
   bool first_line = true;
 
   // Record being assembled by the libcsv callbacks, and finished records.
+  // Field strings are recycled between records (assign() into existing strings, vectors handed back
+  // by next() kept as spares), so steady-state reading allocates almost nothing per field.
   std::vector<std::string> current;
+  std::size_t current_n = 0;
+  std::vector<std::vector<std::string>> spares;
   std::int64_t record_start = 0;
   bool in_record = false;
   std::deque<Record> ready;
@@ -69,14 +74,24 @@ struct CsvReader::Impl {
 
   static void on_field(void* data, std::size_t len, void* self) {
     auto* impl = static_cast<Impl*>(self);
-    impl->current.emplace_back(static_cast<const char*>(data), len);
+    if (impl->current_n < impl->current.size()) {
+      impl->current[impl->current_n].assign(static_cast<const char*>(data), len);
+    } else {
+      impl->current.emplace_back(static_cast<const char*>(data), len);
+    }
+    ++impl->current_n;
   }
   static void on_record(int /*terminator*/, void* self) {
     auto* impl = static_cast<Impl*>(self);
     Record record;
-    record.fields = std::move(impl->current);
+    impl->current.resize(impl->current_n);
+    record.fields.swap(impl->current);
     record.line = impl->record_start;
-    impl->current.clear();
+    impl->current_n = 0;
+    if (!impl->spares.empty()) {
+      impl->current.swap(impl->spares.back());
+      impl->spares.pop_back();
+    }
     impl->ready.push_back(std::move(record));
   }
 
@@ -154,7 +169,7 @@ struct CsvReader::Impl {
       line.push_back('\n');
       std::size_t used = csv_parse(&parser, line.data(), line.size(), on_field, on_record, this);
       if (used != line.size()) {
-        fail(record_start, static_cast<std::int64_t>(current.size()) + 1,
+        fail(record_start, static_cast<std::int64_t>(current_n) + 1,
              std::string("malformed CSV (") + csv_strerror(csv_error(&parser)) +
                  "): a quote inside an unquoted field or text after a closing quote");
       }
@@ -166,7 +181,7 @@ struct CsvReader::Impl {
     finished = true;
     int rc = csv_fini(&parser, on_field, on_record, this);
     if (rc != 0) {
-      fail(record_start, static_cast<std::int64_t>(current.size()) + 1,
+      fail(record_start, static_cast<std::int64_t>(current_n) + 1,
            "unterminated quoted field (the record starting here never closes its quote)");
     }
     if (file != nullptr) {
@@ -197,6 +212,10 @@ struct CsvReader::Impl {
 CsvReader::CsvReader(const std::string& path, CsvOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->path = path;
   impl_->options = options;
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    throw DataError(path, 0, 0, "cannot open file: it is a directory");
+  }
   impl_->file = gzopen(path.c_str(), "rb");
   if (impl_->file == nullptr) {
     throw DataError(path, 0, 0, std::string("cannot open file: ") + std::strerror(errno));
@@ -207,6 +226,9 @@ CsvReader::CsvReader(const std::string& path, CsvOptions options) : impl_(std::m
   }
   impl_->parser_ready = true;
   csv_set_delim(&impl_->parser, static_cast<unsigned char>(options.delimiter));
+  // RFC 4180: spaces are part of a field. libcsv trims unquoted fields by default, which would
+  // alter data (Flow-Bench sentences end with a space); numbers are trimmed by parse_double instead.
+  csv_set_space_func(&impl_->parser, [](unsigned char) { return 0; });
   if (options.has_header) {
     Record record;
     if (!impl_->next_raw(record)) throw DataError(path, 0, 0, "empty file (a header was expected)");
@@ -224,13 +246,13 @@ std::int64_t CsvReader::line() const { return impl_->last_line; }
 
 bool CsvReader::next(std::vector<std::string>& fields) {
   Record record;
-  record.fields = std::move(fields);
-  record.fields.clear();
   if (!impl_->next_raw(record)) return false;
   if (impl_->expected_fields == 0) impl_->expected_fields = record.fields.size();
   impl_->check_count(record);
   impl_->last_line = record.line;
-  fields = std::move(record.fields);
+  fields.swap(record.fields);
+  // The caller's previous vector (now in record) becomes a spare for the parser.
+  if (impl_->spares.size() < 4) impl_->spares.push_back(std::move(record.fields));
   return true;
 }
 

@@ -18,7 +18,8 @@ std::vector<double> as_scores(const std::vector<int>& y_pred) {
 
 const Matrix& require_proba(const MetricInput& in, const char* metric) {
   if (in.proba.rows == 0) {
-    throw DataError(std::string(metric) + " needs class probabilities; this method gives none (detectors "
+    throw DataError(std::string(metric) +
+                    " needs class probabilities; this method gives none (detectors "
                     "produce scores only)");
   }
   return in.proba;
@@ -46,18 +47,15 @@ void register_metrics(Registry& registry) {
                      [](const MetricInput& in) { return f1(in.y_true, in.y_pred, Average::kBinary); }));
   registry.add(entry("f1_macro", "unweighted mean of per-class F1 over classes present in y_true or y_pred",
                      [](const MetricInput& in) { return f1(in.y_true, in.y_pred, Average::kMacro, in.num_classes); }));
-  registry.add(entry("f1_weighted", "per-class F1 averaged with weights = true class support",
-                     [](const MetricInput& in) {
-                       return f1(in.y_true, in.y_pred, Average::kWeighted, in.num_classes);
-                     }));
-  registry.add(entry("precision_macro", "unweighted mean of per-class precision",
-                     [](const MetricInput& in) {
-                       return precision(in.y_true, in.y_pred, Average::kMacro, in.num_classes);
-                     }));
-  registry.add(entry("recall_macro", "unweighted mean of per-class recall (balanced accuracy when all present)",
-                     [](const MetricInput& in) {
-                       return recall(in.y_true, in.y_pred, Average::kMacro, in.num_classes);
-                     }));
+  registry.add(
+      entry("f1_weighted", "per-class F1 averaged with weights = true class support",
+            [](const MetricInput& in) { return f1(in.y_true, in.y_pred, Average::kWeighted, in.num_classes); }));
+  registry.add(entry("precision_macro", "unweighted mean of per-class precision", [](const MetricInput& in) {
+    return precision(in.y_true, in.y_pred, Average::kMacro, in.num_classes);
+  }));
+  registry.add(
+      entry("recall_macro", "unweighted mean of per-class recall (balanced accuracy when all present)",
+            [](const MetricInput& in) { return recall(in.y_true, in.y_pred, Average::kMacro, in.num_classes); }));
   registry.add(entry("roc_auc", "binary ROC-AUC of the continuous scores (ties as scikit-learn)",
                      [](const MetricInput& in) { return roc_auc(in.y_true, in.scores); }));
   registry.add(entry("roc_auc_hard", "ROC-AUC of the 0/1 predictions (Flow-Bench paper's hard-label protocol)",

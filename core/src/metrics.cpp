@@ -7,13 +7,13 @@
 // negative) and divided once, which is exact up to the final rounding.
 #include "opsbench/core/metrics.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "opsbench/core/error.h"
 #include "opsbench/core/portable_random.h"
@@ -22,8 +22,7 @@
 namespace opsbench {
 namespace {
 
-void require_same_size(std::size_t a, std::size_t b, const char* what_a, const char* what_b,
-                       const char* metric) {
+void require_same_size(std::size_t a, std::size_t b, const char* what_a, const char* what_b, const char* metric) {
   if (a != b) {
     throw DataError(fmt::format("{}: {} has {} values but {} has {}", metric, what_a, a, what_b, b));
   }
@@ -31,8 +30,7 @@ void require_same_size(std::size_t a, std::size_t b, const char* what_a, const c
 }
 
 // Checks y_true in {0,1} and scores finite; returns the number of positives.
-std::size_t check_binary_scores(const std::vector<int>& y_true, const std::vector<double>& scores,
-                                const char* metric) {
+std::size_t check_binary_scores(const std::vector<int>& y_true, const std::vector<double>& scores, const char* metric) {
   require_same_size(y_true.size(), scores.size(), "y_true", "scores", metric);
   std::size_t positives = 0;
   for (std::size_t i = 0; i < y_true.size(); ++i) {
@@ -74,8 +72,7 @@ double binary_auc(const std::vector<int>& y_true, const std::vector<double>& sco
   const std::size_t positives = check_binary_scores(y_true, scores, metric);
   const std::size_t negatives = y_true.size() - positives;
   if (positives == 0 || negatives == 0) {
-    throw DataError(fmt::format("{} is undefined: y_true has only one class (all {})", metric,
-                                positives == 0 ? 0 : 1));
+    throw DataError(fmt::format("{} is undefined: y_true has only one class (all {})", metric, positives == 0 ? 0 : 1));
   }
   // Trapezoid of one group: width fp, heights tp_before and tp_before + tp -> fp*(2*tp_before+tp)/2.
   std::int64_t twice_area = 0;
@@ -84,8 +81,7 @@ double binary_auc(const std::vector<int>& y_true, const std::vector<double>& sco
     twice_area += g.fp * (2 * tp_before + g.tp);
     tp_before += g.tp;
   }
-  return static_cast<double>(twice_area) /
-         (2.0 * static_cast<double>(positives) * static_cast<double>(negatives));
+  return static_cast<double>(twice_area) / (2.0 * static_cast<double>(positives) * static_cast<double>(negatives));
 }
 
 }  // namespace
@@ -97,10 +93,10 @@ double accuracy(const std::vector<int>& y_true, const std::vector<int>& y_pred) 
   return static_cast<double>(correct) / static_cast<double>(y_true.size());
 }
 
-ConfusionMatrix confusion_matrix(const std::vector<int>& y_true, const std::vector<int>& y_pred,
-                                 int num_classes) {
+ConfusionMatrix confusion_matrix(const std::vector<int>& y_true, const std::vector<int>& y_pred, int num_classes) {
   require_same_size(y_true.size(), y_pred.size(), "y_true", "y_pred", "confusion matrix");
-  if (num_classes < 1) throw ConfigError(fmt::format("confusion matrix: num_classes must be >= 1, got {}", num_classes));
+  if (num_classes < 1)
+    throw ConfigError(fmt::format("confusion matrix: num_classes must be >= 1, got {}", num_classes));
   ConfusionMatrix cm;
   cm.num_classes = num_classes;
   cm.counts.assign(static_cast<std::size_t>(num_classes) * static_cast<std::size_t>(num_classes), 0);
@@ -122,8 +118,8 @@ enum class Prf { kPrecision, kRecall, kF1 };
 
 // precision_recall_fscore_support with zero_division=0. Macro averages over the classes present
 // in y_true or y_pred (scikit-learn's unique_labels), weighted by true support.
-double prf(const std::vector<int>& y_true, const std::vector<int>& y_pred, Average average,
-           int num_classes, Prf which, const char* metric) {
+double prf(const std::vector<int>& y_true, const std::vector<int>& y_pred, Average average, int num_classes, Prf which,
+           const char* metric) {
   if (average == Average::kBinary && num_classes != 2) {
     throw ConfigError(fmt::format("{}: average=binary needs 2 classes, got num_classes={}", metric, num_classes));
   }
@@ -139,9 +135,12 @@ double prf(const std::vector<int>& y_true, const std::vector<int>& y_pred, Avera
     const double p = predicted == 0 ? 0.0 : static_cast<double>(tp) / static_cast<double>(predicted);
     const double r = truth == 0 ? 0.0 : static_cast<double>(tp) / static_cast<double>(truth);
     switch (which) {
-      case Prf::kPrecision: return p;
-      case Prf::kRecall: return r;
-      case Prf::kF1: return p + r == 0.0 ? 0.0 : 2.0 * p * r / (p + r);
+      case Prf::kPrecision:
+        return p;
+      case Prf::kRecall:
+        return r;
+      case Prf::kF1:
+        return p + r == 0.0 ? 0.0 : 2.0 * p * r / (p + r);
     }
     return 0.0;
   };
@@ -168,13 +167,11 @@ double prf(const std::vector<int>& y_true, const std::vector<int>& y_pred, Avera
 
 }  // namespace
 
-double precision(const std::vector<int>& y_true, const std::vector<int>& y_pred, Average average,
-                 int num_classes) {
+double precision(const std::vector<int>& y_true, const std::vector<int>& y_pred, Average average, int num_classes) {
   return prf(y_true, y_pred, average, num_classes, Prf::kPrecision, "precision");
 }
 
-double recall(const std::vector<int>& y_true, const std::vector<int>& y_pred, Average average,
-              int num_classes) {
+double recall(const std::vector<int>& y_true, const std::vector<int>& y_pred, Average average, int num_classes) {
   return prf(y_true, y_pred, average, num_classes, Prf::kRecall, "recall");
 }
 
@@ -196,8 +193,8 @@ double roc_auc_ovr(const std::vector<int>& y_true, const Matrix& proba, Average 
   std::vector<std::size_t> support(classes, 0);
   for (std::size_t i = 0; i < y_true.size(); ++i) {
     if (y_true[i] < 0 || static_cast<std::size_t>(y_true[i]) >= classes) {
-      throw DataError(fmt::format("one-vs-rest ROC-AUC: y_true must be in [0, {}), row {} has {}", classes, i,
-                                  y_true[i]));
+      throw DataError(
+          fmt::format("one-vs-rest ROC-AUC: y_true must be in [0, {}), row {} has {}", classes, i, y_true[i]));
     }
     ++support[static_cast<std::size_t>(y_true[i])];
     // scikit-learn rejects scores that are not probabilities (np.allclose(1, row sum)).
@@ -209,8 +206,10 @@ double roc_auc_ovr(const std::vector<int>& y_true, const Matrix& proba, Average 
   }
   for (std::size_t c = 0; c < classes; ++c) {
     if (support[c] == 0) {
-      throw DataError(fmt::format("one-vs-rest ROC-AUC is undefined: class {} does not occur in y_true "
-                                  "({} probability columns)", c, classes));
+      throw DataError(
+          fmt::format("one-vs-rest ROC-AUC is undefined: class {} does not occur in y_true "
+                      "({} probability columns)",
+                      c, classes));
     }
   }
   std::vector<int> is_class(y_true.size());
@@ -224,8 +223,7 @@ double roc_auc_ovr(const std::vector<int>& y_true, const Matrix& proba, Average 
     const double auc = binary_auc(is_class, column, "one-vs-rest ROC-AUC");
     sum += average == Average::kMacro ? auc : auc * static_cast<double>(support[c]);
   }
-  return average == Average::kMacro ? sum / static_cast<double>(classes)
-                                    : sum / static_cast<double>(y_true.size());
+  return average == Average::kMacro ? sum / static_cast<double>(classes) : sum / static_cast<double>(y_true.size());
 }
 
 double average_precision(const std::vector<int>& y_true, const std::vector<double>& scores) {
@@ -251,8 +249,8 @@ double average_precision(const std::vector<int>& y_true, const std::vector<doubl
 double precision_at_k(const std::vector<int>& y_true, const std::vector<double>& scores, std::size_t k) {
   check_binary_scores(y_true, scores, "precision@k");
   if (k == 0 || k > y_true.size()) {
-    throw DataError(fmt::format("precision@k is undefined for k={} with {} rows (need 1 <= k <= rows)", k,
-                                y_true.size()));
+    throw DataError(
+        fmt::format("precision@k is undefined for k={} with {} rows (need 1 <= k <= rows)", k, y_true.size()));
   }
   // Only the k-th largest score is needed: nth_element is O(n), no full sort.
   std::vector<double> sorted(scores);
@@ -280,6 +278,12 @@ double precision_at_k(const std::vector<int>& y_true, const std::vector<double>&
 Interval bootstrap_interval(const std::vector<int>& y_true, const std::vector<double>& scores,
                             const std::function<double(const std::vector<int>&, const std::vector<double>&)>& metric,
                             int resamples, double level, std::uint64_t seed) {
+  return bootstrap_interval(y_true, scores, metric, resamples, level, seed, nullptr);
+}
+
+Interval bootstrap_interval(const std::vector<int>& y_true, const std::vector<double>& scores,
+                            const std::function<double(const std::vector<int>&, const std::vector<double>&)>& metric,
+                            int resamples, double level, std::uint64_t seed, BootstrapCounts* counts) {
   require_same_size(y_true.size(), scores.size(), "y_true", "scores", "bootstrap interval");
   if (resamples < 1) throw ConfigError(fmt::format("bootstrap interval: resamples must be >= 1, got {}", resamples));
   if (!(level > 0.0 && level < 1.0)) {
@@ -304,9 +308,13 @@ Interval bootstrap_interval(const std::vector<int>& y_true, const std::vector<do
       ++skipped;  // undefined on this resample (e.g. one class drawn): not a value of the metric
     }
   }
+  if (counts != nullptr) {
+    counts->used = static_cast<int>(values.size());
+    counts->skipped = skipped;
+  }
   if (values.empty()) {
-    throw DataError(fmt::format("bootstrap interval is undefined: the metric was undefined on all {} resamples",
-                                skipped));
+    throw DataError(
+        fmt::format("bootstrap interval is undefined: the metric was undefined on all {} resamples", skipped));
   }
   Interval out;
   out.low = percentile_linear(values, 100.0 * (1.0 - level) / 2.0);

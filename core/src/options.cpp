@@ -256,6 +256,10 @@ std::string canonical(const std::string& name, const Options& options) {
 }
 
 std::string format_double(double value) {
+  // Whole numbers print as integers ("100000", not "1e+05"): specs and reports read better.
+  if (std::isfinite(value) && value == std::floor(value) && std::abs(value) < 1e15) {
+    return std::to_string(static_cast<long long>(value));
+  }
   char buf[64];
   const auto res = std::to_chars(buf, buf + sizeof(buf), value);
   return std::string(buf, res.ptr);

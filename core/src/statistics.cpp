@@ -1,10 +1,10 @@
 // Percentile and Student-t quantile (see statistics.h for the rules and where they are checked).
 #include "opsbench/core/statistics.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "opsbench/core/error.h"
 
@@ -99,8 +99,10 @@ double student_t_upper_tail(double t, double df) {
 // Two-sided Student-t quantile t_{(1+level)/2, df}: bisection on the upper tail, which is strictly
 // decreasing in t. Checked against scipy.stats.t.ppf in tests (df 1 .. 10^6).
 double student_t_quantile(double level, double df) {
-  if (!(level > 0.0 && level < 1.0)) throw ConfigError(fmt::format("Student-t quantile: level must be in (0, 1), got {}", level));
-  if (!(df > 0.0) || !std::isfinite(df)) throw ConfigError(fmt::format("Student-t quantile: df must be > 0, got {}", df));
+  if (!(level > 0.0 && level < 1.0))
+    throw ConfigError(fmt::format("Student-t quantile: level must be in (0, 1), got {}", level));
+  if (!(df > 0.0) || !std::isfinite(df))
+    throw ConfigError(fmt::format("Student-t quantile: df must be > 0, got {}", df));
   const double target = (1.0 - level) / 2.0;
   double lo = 0.0, hi = 1.0;
   while (student_t_upper_tail(hi, df) > target) {

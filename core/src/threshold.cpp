@@ -1,11 +1,11 @@
 // Threshold policies (contract in threshold.h).
 #include "opsbench/core/threshold.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-
-#include <fmt/format.h>
 
 #include "opsbench/core/error.h"
 #include "opsbench/core/statistics.h"
@@ -29,10 +29,14 @@ std::string ordinal(double p) {
   const long n = static_cast<long>(p);
   if (n % 100 >= 11 && n % 100 <= 13) return number + "th";
   switch (n % 10) {
-    case 1: return number + "st";
-    case 2: return number + "nd";
-    case 3: return number + "rd";
-    default: return number + "th";
+    case 1:
+      return number + "st";
+    case 2:
+      return number + "nd";
+    case 3:
+      return number + "rd";
+    default:
+      return number + "th";
   }
 }
 
@@ -40,10 +44,14 @@ std::string ordinal(double p) {
 
 const char* to_string(ThresholdKind kind) {
   switch (kind) {
-    case ThresholdKind::kContamination: return "contamination";
-    case ThresholdKind::kTrainPercentile: return "train_percentile";
-    case ThresholdKind::kBestF1Validation: return "best_f1_validation";
-    case ThresholdKind::kFixed: return "fixed";
+    case ThresholdKind::kContamination:
+      return "contamination";
+    case ThresholdKind::kTrainPercentile:
+      return "train_percentile";
+    case ThresholdKind::kBestF1Validation:
+      return "best_f1_validation";
+    case ThresholdKind::kFixed:
+      return "fixed";
   }
   return "?";
 }
@@ -68,8 +76,10 @@ ThresholdPolicy ThresholdPolicy::parse(const std::string& kind, double value) {
     policy.kind = ThresholdKind::kFixed;
     if (!std::isfinite(value)) throw ConfigError(fmt::format("threshold fixed must be finite, got {}", value));
   } else {
-    throw ConfigError(fmt::format("unknown threshold policy '{}'; valid: contamination, train_percentile, "
-                                  "best_f1_validation, fixed", kind));
+    throw ConfigError(
+        fmt::format("unknown threshold policy '{}'; valid: contamination, train_percentile, "
+                    "best_f1_validation, fixed",
+                    kind));
   }
   return policy;
 }
@@ -82,8 +92,10 @@ std::string ThresholdPolicy::canonical() const {
 std::string ThresholdPolicy::describe() const {
   switch (kind) {
     case ThresholdKind::kContamination:
-      return fmt::format("{}: threshold at the {} percentile of training scores (scikit-learn "
-                         "IsolationForest offset_)", canonical(), ordinal(100.0 * (1.0 - value)));
+      return fmt::format(
+          "{}: threshold at the {} percentile of training scores (scikit-learn "
+          "IsolationForest offset_)",
+          canonical(), ordinal(100.0 * (1.0 - value)));
     case ThresholdKind::kTrainPercentile:
       return fmt::format("{}: threshold at the {} percentile of training scores", canonical(), ordinal(value));
     case ThresholdKind::kBestF1Validation:
@@ -114,8 +126,8 @@ double compute_threshold(const ThresholdPolicy& policy, const std::vector<double
 double best_f1_threshold(const std::vector<double>& scores, const std::vector<int>& labels) {
   require_finite(scores, "validation");
   if (scores.size() != labels.size()) {
-    throw DataError(fmt::format("best_f1_validation: {} validation scores but {} labels", scores.size(),
-                                labels.size()));
+    throw DataError(
+        fmt::format("best_f1_validation: {} validation scores but {} labels", scores.size(), labels.size()));
   }
   std::size_t positives = 0;
   for (std::size_t i = 0; i < labels.size(); ++i) {

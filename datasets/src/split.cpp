@@ -10,11 +10,11 @@
 // themselves.
 #include "opsbench/datasets/split.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-
-#include <fmt/format.h>
 
 #include "opsbench/core/error.h"
 #include "opsbench/core/portable_random.h"
@@ -41,7 +41,8 @@ std::vector<std::size_t> apportion(std::size_t total, const std::vector<double>&
     assigned += counts[i];
   }
   std::vector<std::size_t> order = tie_order;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
   for (std::size_t i = 0; assigned < total; i = (i + 1) % parts) {
     ++counts[order[i]];
     ++assigned;
@@ -59,13 +60,13 @@ std::vector<std::size_t> apportion(std::size_t total, const std::vector<double>&
 
 void check_ratios(const SplitRatios& r) {
   if (!(r.train > 0.0) || !(r.test > 0.0) || !(r.validation >= 0.0)) {
-    throw ConfigError(fmt::format("split ratios must be train > 0, validation >= 0, test > 0; got {}/{}/{}",
-                                  r.train, r.validation, r.test));
+    throw ConfigError(fmt::format("split ratios must be train > 0, validation >= 0, test > 0; got {}/{}/{}", r.train,
+                                  r.validation, r.test));
   }
   const double sum = r.train + r.validation + r.test;
   if (std::fabs(sum - 1.0) > 1e-9) {
-    throw ConfigError(fmt::format("split ratios must sum to 1; {}/{}/{} sums to {}", r.train, r.validation,
-                                  r.test, sum));
+    throw ConfigError(
+        fmt::format("split ratios must sum to 1; {}/{}/{} sums to {}", r.train, r.validation, r.test, sum));
   }
 }
 
@@ -199,9 +200,12 @@ SplitKind parse_split_kind(const std::string& text) {
 
 const char* to_string(SplitKind kind) {
   switch (kind) {
-    case SplitKind::kRandom: return "random";
-    case SplitKind::kStratified: return "stratified";
-    case SplitKind::kGroup: return "group";
+    case SplitKind::kRandom:
+      return "random";
+    case SplitKind::kStratified:
+      return "stratified";
+    case SplitKind::kGroup:
+      return "group";
   }
   return "?";
 }
@@ -212,9 +216,15 @@ SplitIndices split_rows(const Table& table, SplitKind kind, const SplitRatios& r
   std::mt19937_64 engine(seed);
   SplitIndices s;
   switch (kind) {
-    case SplitKind::kRandom: s = split_random(n, ratios, engine); break;
-    case SplitKind::kStratified: s = split_stratified(require_labels(table, "a stratified split"), ratios, engine); break;
-    case SplitKind::kGroup: s = split_grouped(table, require_groups(table, "a group split"), ratios, engine); break;
+    case SplitKind::kRandom:
+      s = split_random(n, ratios, engine);
+      break;
+    case SplitKind::kStratified:
+      s = split_stratified(require_labels(table, "a stratified split"), ratios, engine);
+      break;
+    case SplitKind::kGroup:
+      s = split_grouped(table, require_groups(table, "a group split"), ratios, engine);
+      break;
   }
   require_nonempty(s, ratios, n, to_string(kind));
   sort_parts(s);
@@ -263,8 +273,8 @@ std::vector<std::vector<std::size_t>> k_fold(const Table& table, SplitKind kind,
         if (!members[g].empty()) order.push_back(g);
       }
       if (order.size() < folds_n) {
-        throw DataError(fmt::format("group k-fold with k={} needs at least {} groups, the table has {}", k, k,
-                                    order.size()));
+        throw DataError(
+            fmt::format("group k-fold with k={} needs at least {} groups, the table has {}", k, k, order.size()));
       }
       portable_shuffle(order, engine);
       std::stable_sort(order.begin(), order.end(),
@@ -288,8 +298,8 @@ std::vector<std::vector<std::size_t>> k_fold(const Table& table, SplitKind kind,
   return folds;
 }
 
-std::vector<std::size_t> control_contamination(const Table& table, const std::vector<std::size_t>& rows,
-                                               double ratio, std::uint64_t seed) {
+std::vector<std::size_t> control_contamination(const Table& table, const std::vector<std::size_t>& rows, double ratio,
+                                               std::uint64_t seed) {
   if (!(ratio >= 0.0 && ratio < 1.0)) {
     throw ConfigError(fmt::format("train contamination ratio must be in [0, 1), got {}", ratio));
   }
@@ -298,8 +308,8 @@ std::vector<std::size_t> control_contamination(const Table& table, const std::ve
   std::size_t normal = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (rows[i] >= labels.size()) {
-      throw DataError(fmt::format("contamination control: row {} is outside the table ({} rows)", rows[i],
-                                  labels.size()));
+      throw DataError(
+          fmt::format("contamination control: row {} is outside the table ({} rows)", rows[i], labels.size()));
     }
     const int y = labels[rows[i]];
     if (y == 0) {
@@ -307,8 +317,8 @@ std::vector<std::size_t> control_contamination(const Table& table, const std::ve
     } else if (y == 1) {
       anomalous.push_back(i);
     } else {
-      throw DataError(fmt::format("contamination control needs labels 0 (normal) or 1 (anomalous); row {} has {}",
-                                  rows[i], y));
+      throw DataError(
+          fmt::format("contamination control needs labels 0 (normal) or 1 (anomalous); row {} has {}", rows[i], y));
     }
   }
   // a / (normal + a) <= ratio  <=>  a <= ratio * normal / (1 - ratio); the 1e-9 absorbs rounding of

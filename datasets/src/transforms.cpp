@@ -6,14 +6,14 @@
 // created here go through Column::numeric, which derives the missing mask from NaN.
 #include "opsbench/datasets/transforms.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <stdexcept>
 #include <map>
-
-#include <fmt/format.h>
+#include <stdexcept>
 
 #include "opsbench/core/error.h"
 
@@ -27,8 +27,8 @@ void require_fitted_column(const Table& rows, const std::string& name, ColumnTyp
     throw DataError(fmt::format("{}: column '{}' was present when fitting but is missing here", transform, name));
   }
   if (rows.column(name).type() != type) {
-    throw DataError(fmt::format("{}: column '{}' was {} when fitting but is {} here", transform, name,
-                                to_string(type), to_string(rows.column(name).type())));
+    throw DataError(fmt::format("{}: column '{}' was {} when fitting but is {} here", transform, name, to_string(type),
+                                to_string(rows.column(name).type())));
   }
 }
 
@@ -50,8 +50,10 @@ std::vector<double> present_values(const Column& column, const std::string& tran
     if (!std::isnan(v)) values.push_back(v);
   }
   if (values.empty()) {
-    throw DataError(fmt::format("{}: column '{}' is missing in every training row ({} rows); nothing to fit "
-                                "it from (drop the column first)", transform, column.name(), column.size()));
+    throw DataError(
+        fmt::format("{}: column '{}' is missing in every training row ({} rows); nothing to fit "
+                    "it from (drop the column first)",
+                    transform, column.name(), column.size()));
   }
   return values;
 }
@@ -258,6 +260,8 @@ class CategoryEncoder : public Transform {
   bool fitted_ = false;
 };
 
+// Drops text and timestamp columns and also categorical columns that no encoder turned into numbers:
+// the point of the step is a table that to_matrix() accepts, so nothing non-numeric may remain.
 class DropNonNumeric final : public Transform {
  public:
   std::string name() const override { return "drop_non_numeric"; }
@@ -335,11 +339,19 @@ std::vector<std::string> textualise(const Table& table) {
         text += "nan";
       } else {
         switch (column.type()) {
-          case ColumnType::kNumeric: text += python_float(column.values()[row]); break;
-          case ColumnType::kCategorical: text += column.dictionary()[static_cast<std::size_t>(column.codes()[row])]; break;
-          case ColumnType::kText: text += column.texts()[row]; break;
+          case ColumnType::kNumeric:
+            text += python_float(column.values()[row]);
+            break;
+          case ColumnType::kCategorical:
+            text += column.dictionary()[static_cast<std::size_t>(column.codes()[row])];
+            break;
+          case ColumnType::kText:
+            text += column.texts()[row];
+            break;
           // pandas reads epoch seconds as float64: 1659981275 -> "1659981275.0".
-          case ColumnType::kTimestamp: text += python_float(static_cast<double>(column.timestamps()[row])); break;
+          case ColumnType::kTimestamp:
+            text += python_float(static_cast<double>(column.timestamps()[row]));
+            break;
         }
       }
       text += ' ';

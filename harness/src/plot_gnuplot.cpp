@@ -119,9 +119,9 @@ std::string number(double v) {
 std::string both_terminals(const std::string& setup, const std::string& plot, const fs::path& base) {
   std::ostringstream s;
   s << setup;
-  s << "set terminal svg size 900,520 dynamic noenhanced font 'sans,11' background rgb 'white'\n";
+  s << "set terminal svg size 900,600 dynamic noenhanced font 'sans,11' background rgb 'white'\n";
   s << "set output " << gp_quote(base.string() + ".svg") << "\n" << plot;
-  s << "set terminal pngcairo size 900,520 noenhanced font 'sans,10'\n";
+  s << "set terminal pngcairo size 900,600 noenhanced font 'sans,10'\n";
   s << "set output " << gp_quote(base.string() + ".png") << "\n" << plot;
   s << "unset output\n";
   return s.str();
@@ -210,11 +210,17 @@ PlotSet write_plots(const ReportModel& model, const std::string& report_dir, con
                << ' ' << s->stats.n << '\n';
         }
       }
+      // Bars must start at zero to be read as lengths; metrics below zero (rare) get autoscale.
+      bool non_negative = true;
+      for (const MethodSummary& m : ds->methods) {
+        if (const MetricSummary* s = m.metric(ds->primary_metric)) non_negative = non_negative && s->stats.mean >= 0;
+      }
       setup += "set ylabel " + gp_quote(ds->primary_metric + " (mean +/- 95% CI)") +
                "\nset style fill solid 0.5 border -1\nset boxwidth 0.6\nset xtics rotate by -25 left nomirror\n"
-               "set bmargin 8\nset xrange [-0.6:*]\n";
+               "set bmargin 11\nset rmargin 12\nset xrange [-0.6:*]\n" +
+               (non_negative ? "set yrange [0:*]\n" : "");
       plot = "plot " + gp_quote(data.string()) + " using 0:2:xtic(1) with boxes lc rgb '#4e79a7', '' using 0:2:3 "
-             "with yerrorbars pt -1 lc rgb 'black'\n";
+             "with yerrorbars pt 0 ps 0 lc rgb 'black'\n";
     } else {
       const ScatterAxis axis = scatter_axis(*ds);
       rows << "# method " << axis.figure << " " << ds->primary_metric << "\n";

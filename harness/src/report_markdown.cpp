@@ -36,9 +36,14 @@ std::string row(const std::vector<std::string>& cells) {
   return out + "\n";
 }
 
-std::string header(const std::vector<std::string>& names, std::size_t left_aligned = 1) {
+// `align` has one letter per column: 'l' left (names, text), 'r' right (numbers); missing letters
+// repeat the last one.
+std::string header(const std::vector<std::string>& names, const std::string& align) {
   std::string out = row(names) + "|";
-  for (std::size_t i = 0; i < names.size(); ++i) out += i < left_aligned ? " --- |" : " ---: |";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const char a = align.empty() ? 'l' : align[std::min(i, align.size() - 1)];
+    out += a == 'r' ? " ---: |" : " --- |";
+  }
   return out + "\n";
 }
 
@@ -85,7 +90,7 @@ void render_environment(const ReportModel& model, std::ostringstream& out) {
     out << "No environment was recorded.\n\n";
     return;
   }
-  out << header({"fact", "value"}, 2);
+  out << header({"fact", "value"}, "l");
   for (const auto& [key, value] : model.environment.facts) out << row({code(key), cell(value)});
   out << "\n";
 }
@@ -101,7 +106,7 @@ void render_quality(const ReportModel& model, const DatasetSummary& ds, std::ost
   }
   std::vector<std::string> names{"method", "cells ok/failed"};
   for (const std::string& m : ds.metric_names) names.push_back(m);
-  out << header(names, 1);
+  out << header(names, "lr");
   for (const MethodSummary& m : ds.methods) {
     std::vector<std::string> cells{code(m.method), std::to_string(m.n_ok) + "/" + std::to_string(m.n_failed)};
     for (const std::string& name : ds.metric_names) {
@@ -133,7 +138,7 @@ void render_costs(const DatasetSummary& ds, std::ostringstream& out) {
            "getrusage (all threads), peak RSS from VmHWM reset per phase.\n\n";
     std::vector<std::string> names{"method"};
     for (const auto& c : columns) names.push_back(c.second);
-    out << header(names, 1);
+    out << header(names, "lr");
     for (const MethodSummary& m : ds.methods) {
       std::vector<std::string> cells{code(m.method)};
       for (const auto& c : columns) cells.push_back(figure_text(m.figure(c.first)));
@@ -145,7 +150,7 @@ void render_costs(const DatasetSummary& ds, std::ostringstream& out) {
   if (!batches.empty()) {
     out << "### Latency\n\nSeconds per batch of the score call (warm-up batches excluded) and throughput; "
            "median over ok cells.\n\n";
-    out << header({"method", "batch", "p50", "p95", "p99", "throughput"}, 1);
+    out << header({"method", "batch", "p50", "p95", "p99", "throughput"}, "lr");
     for (const MethodSummary& m : ds.methods) {
       for (long b : batches) {
         const std::string prefix = "latency.b" + std::to_string(b) + ".";
@@ -183,7 +188,7 @@ void render_energy(const ReportModel& model, const DatasetSummary& ds, std::ostr
   std::vector<std::string> head{"method"};
   for (const std::string& n : names) head.push_back(n);
   head.push_back("source");
-  out << header(head, 1);
+  out << header(head, "l" + std::string(names.size(), 'r') + "l");
   for (const MethodSummary& m : ds.methods) {
     std::vector<std::string> cells{code(m.method)};
     std::string source;
@@ -204,7 +209,7 @@ void render_replication(const DatasetSummary& ds, std::ostringstream& out) {
   if (ds.replication.empty()) return;
   out << "### Replication\n\nPublished value against ours (mean ± CI half-width over repetitions); "
          "reproduced when |delta| ≤ tolerance.\n\n";
-  out << header({"method", "metric", "published", "ours", "delta", "tolerance", "verdict", "source"}, 2);
+  out << header({"method", "metric", "published", "ours", "delta", "tolerance", "verdict", "source"}, "llrrrrll");
   for (const ReplicationRow& r : ds.replication) {
     const bool run = !r.method.empty();
     std::string source = cell(r.published.source);

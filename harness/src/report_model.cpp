@@ -221,7 +221,8 @@ ReportModel build_report_model(const ReportInput& input) {
         if (f.name.rfind("energy.", 0) != 0 && f.name != "energy") continue;
         if (f.available) {
           any_energy_available = true;
-        } else if (std::find(energy_reasons.begin(), energy_reasons.end(), f.reason) == energy_reasons.end()) {
+        } else if (!f.reason.empty() &&
+                   std::find(energy_reasons.begin(), energy_reasons.end(), f.reason) == energy_reasons.end()) {
           energy_reasons.push_back(f.reason);
         }
       }

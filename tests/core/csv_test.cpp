@@ -203,6 +203,9 @@ TEST_CASE("csv empty file and missing file", "[core][csv]") {
 
   error = expect_data_error([&] { CsvReader reader(dir.path("absent.csv")); });
   CHECK(error.detail().find("cannot open") != std::string::npos);
+  fs::create_directories(dir.path("folder.csv"));
+  error = expect_data_error([&] { CsvReader reader(dir.path("folder.csv")); });
+  CHECK(error.detail().find("directory") != std::string::npos);
 }
 
 TEST_CASE("csv reads gzip transparently", "[core][csv]") {
@@ -283,4 +286,17 @@ TEST_CASE("digest_file gives sha256 and size", "[core][csv]") {
   CHECK(digest.sha256 == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK(digest.bytes == 0);
   CHECK_THROWS_AS(opsbench::digest_file(dir.path("absent")), DataError);
+}
+
+TEST_CASE("csv keeps spaces inside unquoted fields (RFC 4180)", "[core][csv]") {
+  TempDir dir;
+  const auto file = dir.write("sp.csv", "a, b\n x ,y \n\" q \",2\n");
+  CsvReader reader(file);
+  CHECK(reader.header() == std::vector<std::string>{"a", " b"});
+  auto rows = read_all(file);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0] == std::vector<std::string>{" x ", "y "});
+  CHECK(rows[1] == std::vector<std::string>{" q ", "2"});
+  double v = 0;
+  CHECK(opsbench::parse_double(rows[1][1], v));
 }

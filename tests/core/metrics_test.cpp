@@ -1,7 +1,8 @@
 // Metrics against scikit-learn 1.2.1 (NumPy 1.24.2, SciPy 1.10.1). Every reference value below was
 // printed by tests/reference/make_metric_refs.py on the same literal inputs; rerun it to regenerate.
-#include <catch2/catch.hpp>
+#include "opsbench/core/metrics.h"
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -10,7 +11,6 @@
 
 #include "opsbench/core/error.h"
 #include "opsbench/core/metric_list.h"
-#include "opsbench/core/metrics.h"
 #include "opsbench/core/registry.h"
 #include "opsbench/core/statistics.h"
 
@@ -59,14 +59,14 @@ TEST_CASE("roc_auc and average_precision treat ties as scikit-learn", "[core][me
 }
 
 TEST_CASE("hard-label metrics match scikit-learn", "[core][metrics]") {
-  CHECK(accuracy(kY, kP) == Approx(0.5833333333333334).epsilon(kTol));                          // sklearn 1.2.1
-  CHECK(precision(kY, kP, Average::kBinary) == Approx(0.5714285714285714).epsilon(kTol));       // sklearn 1.2.1
-  CHECK(recall(kY, kP, Average::kBinary) == Approx(0.6666666666666666).epsilon(kTol));          // sklearn 1.2.1
-  CHECK(f1(kY, kP, Average::kBinary) == Approx(0.6153846153846153).epsilon(kTol));              // sklearn 1.2.1
-  CHECK(f1(kY, kP, Average::kMacro) == Approx(0.5804195804195804).epsilon(kTol));               // sklearn 1.2.1
-  CHECK(f1(kY, kP, Average::kWeighted) == Approx(0.5804195804195803).epsilon(kTol));            // sklearn 1.2.1
-  CHECK(precision(kY, kP, Average::kMacro) == Approx(0.5857142857142856).epsilon(kTol));        // sklearn 1.2.1
-  CHECK(recall(kY, kP, Average::kMacro) == Approx(0.5833333333333333).epsilon(kTol));           // sklearn 1.2.1
+  CHECK(accuracy(kY, kP) == Approx(0.5833333333333334).epsilon(kTol));                     // sklearn 1.2.1
+  CHECK(precision(kY, kP, Average::kBinary) == Approx(0.5714285714285714).epsilon(kTol));  // sklearn 1.2.1
+  CHECK(recall(kY, kP, Average::kBinary) == Approx(0.6666666666666666).epsilon(kTol));     // sklearn 1.2.1
+  CHECK(f1(kY, kP, Average::kBinary) == Approx(0.6153846153846153).epsilon(kTol));         // sklearn 1.2.1
+  CHECK(f1(kY, kP, Average::kMacro) == Approx(0.5804195804195804).epsilon(kTol));          // sklearn 1.2.1
+  CHECK(f1(kY, kP, Average::kWeighted) == Approx(0.5804195804195803).epsilon(kTol));       // sklearn 1.2.1
+  CHECK(precision(kY, kP, Average::kMacro) == Approx(0.5857142857142856).epsilon(kTol));   // sklearn 1.2.1
+  CHECK(recall(kY, kP, Average::kMacro) == Approx(0.5833333333333333).epsilon(kTol));      // sklearn 1.2.1
   const std::vector<double> hard(kP.begin(), kP.end());
   CHECK(roc_auc(kY, hard) == Approx(0.5833333333333333).epsilon(kTol));            // sklearn 1.2.1
   CHECK(average_precision(kY, hard) == Approx(0.5476190476190477).epsilon(kTol));  // sklearn 1.2.1
@@ -83,13 +83,13 @@ TEST_CASE("precision, recall and F1 use zero_division=0", "[core][metrics]") {
 }
 
 TEST_CASE("multiclass macro and weighted averages", "[core][metrics]") {
-  CHECK(precision(kYt, kYp, Average::kMacro, 4) == Approx(0.3125).epsilon(kTol));                  // sklearn 1.2.1
-  CHECK(recall(kYt, kYp, Average::kMacro, 4) == Approx(0.48333333333333334).epsilon(kTol));        // sklearn 1.2.1
-  CHECK(f1(kYt, kYp, Average::kMacro, 4) == Approx(0.3380952380952381).epsilon(kTol));             // sklearn 1.2.1
-  CHECK(precision(kYt, kYp, Average::kWeighted, 4) == Approx(0.3958333333333333).epsilon(kTol));   // sklearn 1.2.1
-  CHECK(recall(kYt, kYp, Average::kWeighted, 4) == Approx(0.4166666666666667).epsilon(kTol));      // sklearn 1.2.1
-  CHECK(f1(kYt, kYp, Average::kWeighted, 4) == Approx(0.3825396825396825).epsilon(kTol));          // sklearn 1.2.1
-  CHECK(accuracy(kYt, kYp) == Approx(0.4166666666666667).epsilon(kTol));                           // sklearn 1.2.1
+  CHECK(precision(kYt, kYp, Average::kMacro, 4) == Approx(0.3125).epsilon(kTol));                 // sklearn 1.2.1
+  CHECK(recall(kYt, kYp, Average::kMacro, 4) == Approx(0.48333333333333334).epsilon(kTol));       // sklearn 1.2.1
+  CHECK(f1(kYt, kYp, Average::kMacro, 4) == Approx(0.3380952380952381).epsilon(kTol));            // sklearn 1.2.1
+  CHECK(precision(kYt, kYp, Average::kWeighted, 4) == Approx(0.3958333333333333).epsilon(kTol));  // sklearn 1.2.1
+  CHECK(recall(kYt, kYp, Average::kWeighted, 4) == Approx(0.4166666666666667).epsilon(kTol));     // sklearn 1.2.1
+  CHECK(f1(kYt, kYp, Average::kWeighted, 4) == Approx(0.3825396825396825).epsilon(kTol));         // sklearn 1.2.1
+  CHECK(accuracy(kYt, kYp) == Approx(0.4166666666666667).epsilon(kTol));                          // sklearn 1.2.1
   // Class 2 absent from both y_true and y_pred: macro averages over the present classes only.
   CHECK(f1({0, 1, 3, 3, 1, 0}, {0, 1, 3, 0, 0, 0}, Average::kMacro, 4) ==
         Approx(0.6666666666666666).epsilon(kTol));  // scikit-learn 1.2.1
@@ -109,7 +109,7 @@ TEST_CASE("confusion matrix rows are truth, columns predictions", "[core][metric
 
 TEST_CASE("one-vs-rest ROC-AUC, macro and prevalence-weighted", "[core][metrics]") {
   const std::vector<int> y = {0, 1, 2, 2, 1, 0, 0, 2, 1, 0};
-  const std::vector<double> rows = {0.6, 0.3, 0.1, 0.2, 0.5, 0.3, 0.1, 0.3, 0.6, 0.3, 0.3,  0.4,  0.3, 0.4, 0.3,
+  const std::vector<double> rows = {0.6, 0.3, 0.1, 0.2, 0.5, 0.3, 0.1, 0.3, 0.6, 0.3, 0.3, 0.4, 0.3,  0.4,  0.3,
                                     0.5, 0.2, 0.3, 0.3, 0.4, 0.3, 0.2, 0.2, 0.6, 0.4, 0.4, 0.2, 0.25, 0.25, 0.5};
   Matrix proba(10, 3);
   proba.data = rows;
@@ -125,7 +125,9 @@ TEST_CASE("one-vs-rest ROC-AUC, macro and prevalence-weighted", "[core][metrics]
 }
 
 TEST_CASE("undefined metrics throw DataError that says why", "[core][metrics]") {
-  CHECK_THAT(data_error_message([] { roc_auc({0, 0, 0}, {0.1, 0.2, 0.3}); }),
+  CHECK_THAT(data_error_message([] {
+               roc_auc({0, 0, 0}, {0.1, 0.2, 0.3});
+             }),
              Contains("ROC-AUC is undefined: y_true has only one class (all 0)"));
   CHECK_THAT(data_error_message([] { roc_auc({1, 1}, {0.1, 0.2}); }), Contains("only one class (all 1)"));
   CHECK_THAT(data_error_message([] { average_precision({0, 0}, {0.1, 0.2}); }), Contains("no positive"));
@@ -169,9 +171,14 @@ TEST_CASE("bootstrap interval is deterministic and brackets the estimate", "[cor
   CHECK(auc < a.high);
   CHECK(a.high - a.low < 0.2);
   // Tiny input where many resamples have one class: those are skipped, not fatal.
-  const Interval tiny = bootstrap_interval({0, 1, 0}, {0.1, 0.9, 0.2}, roc_auc, 50, 0.9, 1);
+  BootstrapCounts counts;
+  const Interval tiny = bootstrap_interval({0, 1, 0}, {0.1, 0.9, 0.2}, roc_auc, 50, 0.9, 1, &counts);
   CHECK(tiny.low == 1.0);
   CHECK(tiny.high == 1.0);
+  // P(both classes in 3 draws) = 1 - (1/3)^3 - (2/3)^3 = 2/3: about 33 of 50 used.
+  CHECK(counts.used + counts.skipped == 50);
+  CHECK(counts.used > 20);
+  CHECK(counts.skipped > 5);
   CHECK_THROWS_AS(bootstrap_interval({0, 0}, {0.1, 0.2}, roc_auc, 20, 0.95, 1), DataError);
   CHECK_THROWS_AS(bootstrap_interval(y, s, roc_auc, 20, 1.5, 1), ConfigError);
 }
@@ -186,11 +193,10 @@ TEST_CASE("Student-t quantile and mean_ci", "[core][metrics]") {
   struct Ref {
     double level, df, t;
   };
-  const Ref refs[] = {{0.95, 4, 2.7764451051977934898},    {0.95, 9, 2.2621571627982049992},
-                      {0.95, 30, 2.0422724563012378878},   {0.95, 100, 1.9839715185235518946},
-                      {0.95, 1000, 1.9623390808264081039}, {0.95, 1000000, 1.9599663568141066553},
-                      {0.99, 3, 5.8409093097333554113},    {0.90, 7, 1.8945786050900075405},
-                      {0.999, 1, 636.61924876871905078}};
+  const Ref refs[] = {
+      {0.95, 4, 2.7764451051977934898},   {0.95, 9, 2.2621571627982049992},    {0.95, 30, 2.0422724563012378878},
+      {0.95, 100, 1.9839715185235518946}, {0.95, 1000, 1.9623390808264081039}, {0.95, 1000000, 1.9599663568141066553},
+      {0.99, 3, 5.8409093097333554113},   {0.90, 7, 1.8945786050900075405},    {0.999, 1, 636.61924876871905078}};
   for (const Ref& r : refs) {
     INFO("level " << r.level << " df " << r.df);
     // At df 10^6 the continued fraction runs thousands of terms and keeps ~11 digits.
@@ -198,8 +204,8 @@ TEST_CASE("Student-t quantile and mean_ci", "[core][metrics]") {
   }
   const MeanCi ci = mean_ci({0.81, 0.84, 0.79, 0.86, 0.83});
   CHECK(ci.n == 5);
-  CHECK(ci.mean == Approx(0.826).epsilon(kTol));                       // NumPy 1.24.2
-  CHECK(ci.half_width == Approx(0.03354791384926658).epsilon(1e-9));   // SciPy 1.10.1
+  CHECK(ci.mean == Approx(0.826).epsilon(kTol));                      // NumPy 1.24.2
+  CHECK(ci.half_width == Approx(0.03354791384926658).epsilon(1e-9));  // SciPy 1.10.1
   const MeanCi one = mean_ci({0.7});
   CHECK(one.mean == 0.7);
   CHECK(one.half_width == 0.0);
@@ -244,13 +250,20 @@ TEST_CASE("ranking metrics on a million rows sort once", "[core][metrics]") {
 TEST_CASE("register_metrics lists every metric with a description", "[core][metrics]") {
   Registry registry;
   register_metrics(registry);
-  const std::vector<std::string> names = {"accuracy",          "precision",
-                                          "recall",            "f1",
-                                          "f1_macro",          "f1_weighted",
-                                          "precision_macro",   "recall_macro",
-                                          "roc_auc",           "roc_auc_hard",
-                                          "average_precision", "average_precision_hard",
-                                          "precision_at_k",    "roc_auc_ovr_macro",
+  const std::vector<std::string> names = {"accuracy",
+                                          "precision",
+                                          "recall",
+                                          "f1",
+                                          "f1_macro",
+                                          "f1_weighted",
+                                          "precision_macro",
+                                          "recall_macro",
+                                          "roc_auc",
+                                          "roc_auc_hard",
+                                          "average_precision",
+                                          "average_precision_hard",
+                                          "precision_at_k",
+                                          "roc_auc_ovr_macro",
                                           "roc_auc_ovr_weighted"};
   CHECK(registry.metrics().size() == names.size());
   for (const std::string& name : names) {
@@ -263,10 +276,10 @@ TEST_CASE("register_metrics lists every metric with a description", "[core][metr
   in.y_true = kY;
   in.scores = kS;
   in.y_pred = kP;
-  CHECK(registry.metric("roc_auc").compute(in) == Approx(0.7083333333333334).epsilon(kTol));      // sklearn 1.2.1
-  CHECK(registry.metric("roc_auc_hard").compute(in) == Approx(0.5833333333333333).epsilon(kTol)); // sklearn 1.2.1
+  CHECK(registry.metric("roc_auc").compute(in) == Approx(0.7083333333333334).epsilon(kTol));       // sklearn 1.2.1
+  CHECK(registry.metric("roc_auc_hard").compute(in) == Approx(0.5833333333333333).epsilon(kTol));  // sklearn 1.2.1
   CHECK(registry.metric("average_precision_hard").compute(in) ==
-        Approx(0.5476190476190477).epsilon(kTol));  // scikit-learn 1.2.1
+        Approx(0.5476190476190477).epsilon(kTol));                                       // scikit-learn 1.2.1
   CHECK(registry.metric("f1").compute(in) == Approx(0.6153846153846153).epsilon(kTol));  // sklearn 1.2.1
   // k = 6 positives; the top 6 are {0.9, 0.8 x2, 0.5 x3} with 1 + 1 + 2 positives.
   CHECK(registry.metric("precision_at_k").compute(in) == Approx(4.0 / 6.0).epsilon(kTol));

@@ -2,15 +2,15 @@
 // scikit-learn 1.2.1): the script also checks that IsolationForest's -offset_ equals
 // np.percentile(-score_samples, 100 (1 - contamination)) and that its predicted outliers are exactly
 // the rows with score > t, the rule implemented here.
-#include <catch2/catch.hpp>
+#include "opsbench/core/threshold.h"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "opsbench/core/error.h"
 #include "opsbench/core/metrics.h"
-#include "opsbench/core/threshold.h"
 
 namespace opsbench {
 namespace {
@@ -21,8 +21,9 @@ TEST_CASE("threshold policies parse, validate and describe themselves", "[core][
   const ThresholdPolicy c = ThresholdPolicy::parse("contamination", 0.05);
   CHECK(c.kind == ThresholdKind::kContamination);
   CHECK(c.canonical() == "contamination=0.05");
-  CHECK(c.describe() == "contamination=0.05: threshold at the 95th percentile of training scores "
-                        "(scikit-learn IsolationForest offset_)");
+  CHECK(c.describe() ==
+        "contamination=0.05: threshold at the 95th percentile of training scores "
+        "(scikit-learn IsolationForest offset_)");
   CHECK(ThresholdPolicy::parse("train_percentile", 99).describe() ==
         "train_percentile=99: threshold at the 99th percentile of training scores");
   CHECK(ThresholdPolicy::parse("train_percentile", 92).describe().find("92nd") != std::string::npos);
@@ -45,8 +46,7 @@ TEST_CASE("contamination threshold is the (1-c) training percentile", "[core][th
   // np.percentile(train, 95) = 1.1, np.percentile(train, 90) = 0.9 (NumPy 1.24.2)
   CHECK(compute_threshold(ThresholdPolicy::parse("contamination", 0.05), kTrain) == Approx(1.1).epsilon(1e-12));
   CHECK(compute_threshold(ThresholdPolicy::parse("contamination", 0.1), kTrain) == Approx(0.9).epsilon(1e-12));
-  CHECK(compute_threshold(ThresholdPolicy::parse("train_percentile", 37.5), kTrain) ==
-        Approx(0.375).epsilon(1e-12));
+  CHECK(compute_threshold(ThresholdPolicy::parse("train_percentile", 37.5), kTrain) == Approx(0.375).epsilon(1e-12));
   // With 0.1 contamination, one training row of 11 ends strictly above the threshold.
   const double t = compute_threshold(ThresholdPolicy::parse("contamination", 0.1), kTrain);
   const std::vector<int> pred = apply_threshold(kTrain, t);

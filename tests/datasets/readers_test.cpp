@@ -166,6 +166,7 @@ TEST_CASE("csv dataset numeric labels sort numerically and match numerically", "
 
   const auto binary = dir.write("b.csv", "x,label\n1,0\n2,1\n3,1\n");
   schema.positive.clear();
+  schema.label = "label";
   d = read_csv_dataset(schema, binary);
   CHECK(d.table.label().classes == std::vector<std::string>{"0", "1"});
   CHECK(d.table.label().values == std::vector<int>{0, 1, 1});

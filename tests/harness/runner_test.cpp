@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <limits>
 
+#include <unistd.h>
+
 #include "opsbench/baselines/register.h"
 #include "opsbench/core/error.h"
 #include "opsbench/core/metric_list.h"

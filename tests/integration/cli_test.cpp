@@ -66,7 +66,7 @@ TEST_CASE("eval runs one method on explicit files", "[integration][cli][eval]") 
   REQUIRE(table.exit_code == 0);
   CHECK_THAT(table.out, Catch::Contains("roc_auc") && Catch::Contains("fit") && Catch::Contains("peak RSS"));
 
-  const auto json = run_opsbench("eval pca --train " + dir + "/train.csv --test " + dir + "/test.csv --label label --json");
+  const auto json = run_opsbench("eval iforest:n_estimators=50 --train " + dir + "/train.csv --test " + dir + "/test.csv --label label --json");
   REQUIRE(json.exit_code == 0);
   const auto j = nlohmann::json::parse(json.out);
   CHECK(j["metrics"]["roc_auc"].get<double>() > 0.9);
