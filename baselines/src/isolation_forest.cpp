@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <string>
@@ -93,13 +94,16 @@ struct TreeNodes {
   std::vector<double> threshold;
   std::vector<std::int32_t> left;
   std::vector<double> leaf_path;
+  int depth = 0;  // deepest leaf
 
+  // A new node is a leaf until split: it loops to itself (see the header).
   std::int32_t add_node() {
-    feature.push_back(-1);
-    threshold.push_back(0.0);
-    left.push_back(-1);
+    const auto index = static_cast<std::int32_t>(feature.size());
+    feature.push_back(0);
+    threshold.push_back(std::numeric_limits<double>::infinity());
+    left.push_back(index);
     leaf_path.push_back(0.0);
-    return static_cast<std::int32_t>(feature.size() - 1);
+    return index;
   }
 };
 
@@ -164,6 +168,7 @@ TreeNodes grow_tree(const Matrix& x, std::int64_t psi, bool bootstrap, std::size
     }
     if (chosen == k) {
       tree.leaf_path[p.node] = p.depth + iforest_average_path_length(static_cast<double>(count));
+      tree.depth = std::max(tree.depth, p.depth);
       continue;
     }
     double threshold = low + rng.uniform() * (high - low);
@@ -193,6 +198,32 @@ void require_finite(const Matrix& x, const char* what) {
     }
   }
 }
+
+// Walks `Lanes` consecutive rows down one tree together. Every walk takes exactly `depth` steps
+// (leaves loop to themselves), so the lanes are independent branch-free chains whose loads overlap.
+constexpr std::size_t kLanes = 16;
+struct Walker {
+  const std::int32_t* feature;
+  const double* threshold;
+  const std::int32_t* left;
+  const double* leaf_path;
+  std::int32_t root;
+  int depth;
+
+  template <std::size_t Lanes>
+  void walk(const Matrix& x, std::size_t first, double* sums) const {
+    const double* rows[Lanes];
+    std::int32_t node[Lanes];
+    for (std::size_t l = 0; l < Lanes; ++l) {
+      rows[l] = x.row(first + l);
+      node[l] = root;
+    }
+    for (int step = 0; step < depth; ++step)
+      for (std::size_t l = 0; l < Lanes; ++l)
+        node[l] = left[node[l]] + (rows[l][feature[node[l]]] > threshold[node[l]]);
+    for (std::size_t l = 0; l < Lanes; ++l) sums[l] += leaf_path[node[l]];
+  }
+};
 
 }  // namespace
 
@@ -262,6 +293,7 @@ void IsolationForest::fit_matrix(const Matrix& x, const Context& ctx) {
   left_.clear();
   leaf_path_.clear();
   roots_.clear();
+  depths_.clear();
   feature_.reserve(total);
   threshold_.reserve(total);
   left_.reserve(total);
@@ -270,8 +302,8 @@ void IsolationForest::fit_matrix(const Matrix& x, const Context& ctx) {
   for (auto& tree : grown) {
     const auto base = static_cast<std::int32_t>(feature_.size());
     roots_.push_back(base);
-    for (auto& l : tree.left)
-      if (l >= 0) l += base;
+    depths_.push_back(tree.depth);
+    for (auto& l : tree.left) l += base;
     feature_.insert(feature_.end(), tree.feature.begin(), tree.feature.end());
     threshold_.insert(threshold_.end(), tree.threshold.begin(), tree.threshold.end());
     left_.insert(left_.end(), tree.left.begin(), tree.left.end());
@@ -303,38 +335,11 @@ std::vector<double> IsolationForest::score_matrix(const Matrix& x, const Context
     const std::size_t end = std::min(x.rows, begin + block_rows);
     double* sums = out.data() + begin;  // path-length sums, in tree order for every row
     std::fill(sums, out.data() + end, 0.0);
-    for (const std::int32_t root : roots_) {
-      // Four rows walk the tree together so their independent loads overlap.
+    for (std::size_t t = 0; t < roots_.size(); ++t) {
+      const Walker walker{feature, threshold, left, leaf_path, roots_[t], depths_[t]};
       std::size_t r = begin;
-      for (; r + 4 <= end; r += 4) {
-        const double* x0 = x.row(r);
-        const double* x1 = x.row(r + 1);
-        const double* x2 = x.row(r + 2);
-        const double* x3 = x.row(r + 3);
-        std::int32_t n0 = root, n1 = root, n2 = root, n3 = root;
-        for (;;) {
-          const std::int32_t f0 = feature[n0], f1 = feature[n1], f2 = feature[n2], f3 = feature[n3];
-          if ((f0 | f1 | f2 | f3) < 0) break;
-          n0 = left[n0] + (x0[f0] > threshold[n0]);
-          n1 = left[n1] + (x1[f1] > threshold[n1]);
-          n2 = left[n2] + (x2[f2] > threshold[n2]);
-          n3 = left[n3] + (x3[f3] > threshold[n3]);
-        }
-        while (feature[n0] >= 0) n0 = left[n0] + (x0[feature[n0]] > threshold[n0]);
-        while (feature[n1] >= 0) n1 = left[n1] + (x1[feature[n1]] > threshold[n1]);
-        while (feature[n2] >= 0) n2 = left[n2] + (x2[feature[n2]] > threshold[n2]);
-        while (feature[n3] >= 0) n3 = left[n3] + (x3[feature[n3]] > threshold[n3]);
-        sums[r - begin] += leaf_path[n0];
-        sums[r - begin + 1] += leaf_path[n1];
-        sums[r - begin + 2] += leaf_path[n2];
-        sums[r - begin + 3] += leaf_path[n3];
-      }
-      for (; r < end; ++r) {
-        const double* row = x.row(r);
-        std::int32_t node = root;
-        while (feature[node] >= 0) node = left[node] + (row[feature[node]] > threshold[node]);
-        sums[r - begin] += leaf_path[node];
-      }
+      for (; r + kLanes <= end; r += kLanes) walker.walk<kLanes>(x, r, sums + (r - begin));
+      for (; r < end; ++r) walker.walk<1>(x, r, sums + (r - begin));
     }
     for (std::size_t r = begin; r < end; ++r)
       out[r] = denominator > 0 ? std::exp2(-out[r] / denominator) : 0.5;
@@ -345,7 +350,7 @@ std::vector<double> IsolationForest::score_matrix(const Matrix& x, const Context
 std::size_t IsolationForest::model_size_bytes() const {
   return feature_.size() * sizeof(std::int32_t) + threshold_.size() * sizeof(double) +
          left_.size() * sizeof(std::int32_t) + leaf_path_.size() * sizeof(double) +
-         roots_.size() * sizeof(std::int32_t);
+         (roots_.size() + depths_.size()) * sizeof(std::int32_t);
 }
 
 }  // namespace opsbench

@@ -50,6 +50,7 @@ struct CsvReader::Impl {
   bool input_done = false;
   std::int64_t physical_line = 0;  // lines consumed so far
   bool first_line = true;
+  std::string line_buffer;  // reused so that reading a line rarely allocates
 
   // Record being assembled by the libcsv callbacks, and finished records.
   // Field strings are recycled between records (assign() into existing strings, vectors handed back
@@ -153,7 +154,7 @@ struct CsvReader::Impl {
 
   // Feeds lines to libcsv until at least one record is ready or the input ends.
   void pump() {
-    std::string line;
+    std::string& line = line_buffer;
     while (ready.empty() && !finished) {
       if (!read_line(line)) {
         finish();

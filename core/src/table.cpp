@@ -45,10 +45,14 @@ std::string join_names(const std::vector<std::string>& names) {
 
 const char* to_string(ColumnType type) {
   switch (type) {
-    case ColumnType::kNumeric: return "numeric";
-    case ColumnType::kCategorical: return "categorical";
-    case ColumnType::kText: return "text";
-    case ColumnType::kTimestamp: return "timestamp";
+    case ColumnType::kNumeric:
+      return "numeric";
+    case ColumnType::kCategorical:
+      return "categorical";
+    case ColumnType::kText:
+      return "text";
+    case ColumnType::kTimestamp:
+      return "timestamp";
   }
   return "unknown";
 }
@@ -65,8 +69,7 @@ Column Column::numeric(std::string name, std::vector<double> values) {
   return column;
 }
 
-Column Column::categorical(std::string name, const std::vector<std::string>& values,
-                           const std::vector<bool>& missing) {
+Column Column::categorical(std::string name, const std::vector<std::string>& values, const std::vector<bool>& missing) {
   if (!missing.empty() && missing.size() != values.size()) {
     throw std::invalid_argument("Column::categorical: missing mask size differs from values size");
   }
@@ -157,10 +160,18 @@ void Column::append_timestamp(std::int64_t seconds) {
 
 void Column::append_missing() {
   switch (type_) {
-    case ColumnType::kNumeric: numeric_.push_back(kNaN); break;
-    case ColumnType::kCategorical: codes_.push_back(-1); break;
-    case ColumnType::kText: text_.emplace_back(); break;
-    case ColumnType::kTimestamp: timestamp_.push_back(0); break;
+    case ColumnType::kNumeric:
+      numeric_.push_back(kNaN);
+      break;
+    case ColumnType::kCategorical:
+      codes_.push_back(-1);
+      break;
+    case ColumnType::kText:
+      text_.emplace_back();
+      break;
+    case ColumnType::kTimestamp:
+      timestamp_.push_back(0);
+      break;
   }
   valid_.push_back(false);
 }
@@ -203,9 +214,12 @@ std::string Column::to_string(std::size_t row) const {
       double value = numeric_[row];
       return std::isnan(value) ? std::string() : shortest(value);
     }
-    case ColumnType::kCategorical: return dictionary_[static_cast<std::size_t>(codes_[row])];
-    case ColumnType::kText: return text_[row];
-    case ColumnType::kTimestamp: return iso_time(timestamp_[row]);
+    case ColumnType::kCategorical:
+      return dictionary_[static_cast<std::size_t>(codes_[row])];
+    case ColumnType::kText:
+      return text_[row];
+    case ColumnType::kTimestamp:
+      return iso_time(timestamp_[row]);
   }
   return "";
 }
@@ -259,8 +273,7 @@ void Table::add_column(Column column) {
   bool empty = columns_.empty() && labels_.empty() && groups_.empty();
   if (!empty && column.size() != num_rows()) {
     throw std::invalid_argument("Table::add_column: column '" + column.name() + "' has " +
-                                std::to_string(column.size()) + " rows, the table " +
-                                std::to_string(num_rows()));
+                                std::to_string(column.size()) + " rows, the table " + std::to_string(num_rows()));
   }
   if (has_column(column.name())) {
     throw std::invalid_argument("Table::add_column: duplicate column name '" + column.name() + "'");
@@ -292,8 +305,8 @@ std::vector<std::string> Table::column_names() const {
 void Table::set_groups(std::vector<int> groups, std::vector<std::string> names) {
   bool sized = !columns_.empty() || !labels_.empty();
   if (sized && groups.size() != num_rows()) {
-    throw std::invalid_argument("Table::set_groups: " + std::to_string(groups.size()) +
-                                " group ids for " + std::to_string(num_rows()) + " rows");
+    throw std::invalid_argument("Table::set_groups: " + std::to_string(groups.size()) + " group ids for " +
+                                std::to_string(num_rows()) + " rows");
   }
   for (int g : groups) {
     if (g < 0 || static_cast<std::size_t>(g) >= names.size()) {

@@ -31,12 +31,12 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
 
 // Cells of every file, column-major, with where each row came from (for error messages).
 struct RawData {
-  std::vector<std::string> names;                       // header of the first file
-  std::vector<std::vector<std::string>> cells;          // [column][row]
-  std::vector<std::uint32_t> row_file;                  // file index per row
-  std::vector<std::int64_t> row_line;                   // 1-based line per row
-  std::vector<std::string> paths;                       // per file
-  std::vector<std::vector<std::int64_t>> file_column;   // [file][column] -> 1-based field in that file
+  std::vector<std::string> names;                      // header of the first file
+  std::vector<std::vector<std::string>> cells;         // [column][row]
+  std::vector<std::uint32_t> row_file;                 // file index per row
+  std::vector<std::int64_t> row_line;                  // 1-based line per row
+  std::vector<std::string> paths;                      // per file
+  std::vector<std::vector<std::int64_t>> file_column;  // [file][column] -> 1-based field in that file
   std::vector<Part> row_part;
 };
 
@@ -63,12 +63,13 @@ void read_file(const std::string& path, Part part, const CsvOptions& options, Ra
     std::sort(a.begin(), a.end());
     std::sort(b.begin(), b.end());
     if (a != b) {
-      throw DataError(path, 1, 0, "columns differ from those of " + raw.paths.front() + " (" + join(raw.names, ", ") +
-                                      "): found " + join(header, ", "));
+      throw DataError(path, 1, 0,
+                      "columns differ from those of " + raw.paths.front() + " (" + join(raw.names, ", ") + "): found " +
+                          join(header, ", "));
     }
     for (std::size_t j = 0; j < header.size(); ++j) {
-      to_canonical[j] = static_cast<std::size_t>(
-          std::find(raw.names.begin(), raw.names.end(), header[j]) - raw.names.begin());
+      to_canonical[j] =
+          static_cast<std::size_t>(std::find(raw.names.begin(), raw.names.end(), header[j]) - raw.names.begin());
     }
   }
   std::vector<std::int64_t> columns(header.size());
@@ -287,14 +288,23 @@ Dataset build_dataset(const CsvSchema& schema, std::vector<std::pair<std::string
     }
     if (rows > 0) require_some_value(raw, c);
     switch (role) {
-      case Role::kNumeric: dataset.table.add_column(build_numeric(raw, c)); break;
-      case Role::kCategorical: dataset.table.add_column(build_categorical(raw, c)); break;
-      case Role::kText: dataset.table.add_column(build_text(raw, c)); break;
-      case Role::kTimestamp: dataset.table.add_column(build_timestamp(raw, c)); break;
+      case Role::kNumeric:
+        dataset.table.add_column(build_numeric(raw, c));
+        break;
+      case Role::kCategorical:
+        dataset.table.add_column(build_categorical(raw, c));
+        break;
+      case Role::kText:
+        dataset.table.add_column(build_text(raw, c));
+        break;
+      case Role::kTimestamp:
+        dataset.table.add_column(build_timestamp(raw, c));
+        break;
       case Role::kInfer:
         dataset.table.add_column(all_numeric(raw, c) ? build_numeric(raw, c) : build_categorical(raw, c));
         break;
-      default: break;
+      default:
+        break;
     }
     raw.cells[c].clear();
     raw.cells[c].shrink_to_fit();
@@ -369,8 +379,8 @@ bool parse_timestamp(const std::string& text, std::int64_t& seconds) {
   }
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   if (month == 2 && day == 29 && !leap) return false;
-  seconds = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
-            hour * 3600 + minute * 60 + second;
+  seconds = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 + hour * 3600 +
+            minute * 60 + second;
   return true;
 }
 
@@ -437,8 +447,9 @@ ReaderEntry csv_reader_entry() {
     const std::string test = options.get_string("test");
     const bool parts = !train.empty() || !validation.empty() || !test.empty();
     if (path.empty() == !parts) {
-      throw ConfigError("reader csv: give either `path` (one file) or `train` and `test` (and optionally "
-                        "`validation`), not both and not neither");
+      throw ConfigError(
+          "reader csv: give either `path` (one file) or `train` and `test` (and optionally "
+          "`validation`), not both and not neither");
     }
     if (!path.empty()) return read_csv_dataset(schema, resolve(path));
     return read_csv_dataset(schema, resolve(train), resolve(validation), resolve(test));

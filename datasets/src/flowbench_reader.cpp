@@ -31,18 +31,33 @@ namespace fs = std::filesystem;
 const std::vector<std::string> kConditions = {"normal", "cpu_2", "cpu_3", "cpu_4", "hdd_5", "hdd_10"};
 
 const std::vector<std::string> kPaperFeatures = {
-    "wms_delay",      "queue_delay",     "runtime",         "post_script_delay", "stage_in_delay",
-    "stage_out_delay", "stage_in_bytes", "stage_out_bytes", "kickstart_executables_cpu_time"};
+    "wms_delay",         "queue_delay",     "runtime",
+    "post_script_delay", "stage_in_delay",  "stage_out_delay",
+    "stage_in_bytes",    "stage_out_bytes", "kickstart_executables_cpu_time"};
 
 // Never features under "all": identifiers, the label, strings, and absolute times (which only say
 // when a run happened, and would let a model tell runs apart rather than jobs).
-const std::set<std::string> kNotFeatures = {
-    "",                  "anomaly_type",      "type",           "kickstart_user",
-    "kickstart_site",    "kickstart_hostname", "kickstart_transformations", "kickstart_executables",
-    "kickstart_executables_argv", "ready",    "pre_script_start", "pre_script_end",
-    "submit",            "stage_in_start",    "stage_in_end",   "execute_start",
-    "execute_end",       "stage_out_start",   "stage_out_end",  "post_script_start",
-    "post_script_end"};
+const std::set<std::string> kNotFeatures = {"",
+                                            "anomaly_type",
+                                            "type",
+                                            "kickstart_user",
+                                            "kickstart_site",
+                                            "kickstart_hostname",
+                                            "kickstart_transformations",
+                                            "kickstart_executables",
+                                            "kickstart_executables_argv",
+                                            "ready",
+                                            "pre_script_start",
+                                            "pre_script_end",
+                                            "submit",
+                                            "stage_in_start",
+                                            "stage_in_end",
+                                            "execute_start",
+                                            "execute_end",
+                                            "stage_out_start",
+                                            "stage_out_end",
+                                            "post_script_start",
+                                            "post_script_end"};
 
 struct RunFile {
   std::string condition;
@@ -78,7 +93,8 @@ std::vector<RunFile> list_runs(const fs::path& root, const std::string& prefix,
       files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
-    if (max_runs > 0 && files.size() > static_cast<std::size_t>(max_runs)) files.resize(static_cast<std::size_t>(max_runs));
+    if (max_runs > 0 && files.size() > static_cast<std::size_t>(max_runs))
+      files.resize(static_cast<std::size_t>(max_runs));
     for (auto& path : files) runs.push_back(RunFile{condition, path, condition + "/" + file_stem(path)});
   }
   return runs;
@@ -110,8 +126,9 @@ Dataset read_flowbench(const Options& options, const ReadContext& ctx) {
   if (conditions.empty()) conditions = kConditions;
   const std::vector<RunFile> runs = list_runs(root, prefix, conditions, options.get_int("max_runs"));
   if (runs.empty()) {
-    throw DataError(root_text, 0, 0, "no runs of workflow '" + workflow + "' (files " + prefix +
-                                         "NNNN.csv.gz) under the chosen conditions");
+    throw DataError(
+        root_text, 0, 0,
+        "no runs of workflow '" + workflow + "' (files " + prefix + "NNNN.csv.gz) under the chosen conditions");
   }
 
   std::vector<std::string> features;
@@ -175,8 +192,7 @@ Dataset read_flowbench(const Options& options, const ReadContext& ctx) {
   }
 
   for (std::size_t f = 0; f < features.size(); ++f) {
-    const bool all_missing =
-        std::all_of(values[f].begin(), values[f].end(), [](double v) { return std::isnan(v); });
+    const bool all_missing = std::all_of(values[f].begin(), values[f].end(), [](double v) { return std::isnan(v); });
     if (all_missing && !paper) continue;
     dataset.table.add_column(Column::numeric(features[f], std::move(values[f])));
   }

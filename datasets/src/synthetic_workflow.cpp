@@ -50,10 +50,10 @@ class Draw {
 };
 
 struct TaskKind {
-  double runtime;       // median seconds
-  double cpu_share;     // typical cpu_time / runtime
-  double in_bytes;      // median stage-in bytes
-  double out_bytes;     // median stage-out bytes
+  double runtime;    // median seconds
+  double cpu_share;  // typical cpu_time / runtime
+  double in_bytes;   // median stage-in bytes
+  double out_bytes;  // median stage-out bytes
 };
 
 // Four compute kinds loosely after 1000 Genome's tasks.
@@ -86,8 +86,9 @@ enum Feature {
 };
 
 const char* const kFeatureNames[kNumFeatures] = {
-    "wms_delay",       "queue_delay",    "runtime",         "post_script_delay",           "stage_in_delay",
-    "stage_out_delay", "stage_in_bytes", "stage_out_bytes", "kickstart_executables_cpu_time"};
+    "wms_delay",         "queue_delay",     "runtime",
+    "post_script_delay", "stage_in_delay",  "stage_out_delay",
+    "stage_in_bytes",    "stage_out_bytes", "kickstart_executables_cpu_time"};
 
 // Rounds to `decimals` places; dividing by the power of ten (not multiplying by 0.1) gives the double
 // nearest to the decimal value, so 0.3 prints as 0.3.
@@ -114,9 +115,11 @@ Dataset generate(const Options& options, const ReadContext& ctx) {
   const int anomalous_runs = static_cast<int>(std::lround(anomaly_ratio * runs));
   std::vector<int> order(static_cast<std::size_t>(runs));
   for (int r = 0; r < runs; ++r) order[static_cast<std::size_t>(r)] = r;
-  for (int i = runs - 1; i > 0; --i) std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(draw.below(i + 1))]);
+  for (int i = runs - 1; i > 0; --i)
+    std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(draw.below(i + 1))]);
   std::vector<bool> run_anomalous(static_cast<std::size_t>(runs), false);
-  for (int i = 0; i < anomalous_runs; ++i) run_anomalous[static_cast<std::size_t>(order[static_cast<std::size_t>(i)])] = true;
+  for (int i = 0; i < anomalous_runs; ++i)
+    run_anomalous[static_cast<std::size_t>(order[static_cast<std::size_t>(i)])] = true;
 
   int cpu_runs = 0, hdd_runs = 0;
   for (int r = 0; r < runs; ++r) {
@@ -212,8 +215,8 @@ Dataset generate(const Options& options, const ReadContext& ctx) {
   const std::size_t total = dataset.table.num_rows();
   char pct[32];
   std::snprintf(pct, sizeof pct, "%.1f", total == 0 ? 0.0 : 100.0 * static_cast<double>(positives) / total);
-  dataset.description = "SYNTHETIC Flow-Bench-shaped workflow jobs (generated, seed " + std::to_string(seed) + "): " +
-                        std::to_string(runs) + " runs x " + std::to_string(jobs_per_run) + " jobs on " +
+  dataset.description = "SYNTHETIC Flow-Bench-shaped workflow jobs (generated, seed " + std::to_string(seed) +
+                        "): " + std::to_string(runs) + " runs x " + std::to_string(jobs_per_run) + " jobs on " +
                         std::to_string(workers) + " workers, " + std::to_string(cpu_runs) + " cpu / " +
                         std::to_string(hdd_runs) + " hdd anomalous runs, " + pct + "% anomalous jobs";
   return dataset;

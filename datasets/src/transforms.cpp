@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <limits>
 #include <map>
 #include <stdexcept>
 
@@ -19,8 +18,6 @@
 
 namespace opsbench {
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 void require_fitted_column(const Table& rows, const std::string& name, ColumnType type, const std::string& transform) {
   if (!rows.has_column(name)) {

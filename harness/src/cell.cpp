@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -12,18 +11,10 @@
 #include "opsbench/core/threshold.h"
 #include "opsbench/datasets/split.h"
 #include "opsbench/datasets/transforms.h"
+#include "opsbench/harness/store.h"
 
 namespace opsbench {
 namespace {
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string class_summary(const Table& table) {
   const Labels& labels = table.label();
@@ -253,7 +244,7 @@ PreparedSplit prepare_split(const Dataset& dataset, const std::string& dataset_n
 
 void run_cell(const ResolvedMethod& method, const PreparedSplit& parts, const CellOptions& options,
               RunRecord& record) {
-  record.started_at = utc_now();
+  record.started_at = utc_now_iso8601();
   record.status = CellStatus::kOk;
   record.info["rows.train"] = std::to_string(parts.train.num_rows());
   record.info["rows.validation"] = std::to_string(parts.validation.num_rows());

@@ -146,11 +146,15 @@ RunSummary run_suite(const Suite& suite, const Registry& registry, const RunOpti
     }
     RunRecord& record = cell.record;
     if (!dataset || !parts) {
+      record.started_at = utc_now_iso8601();
       record.status = CellStatus::kFailed;
       record.error = dataset ? split_error : dataset_error;
     } else {
       run_cell(*cell.method, *parts, cell_options, record);
-      if (dataset->synthetic) record.info["data"] = "synthetic: " + dataset->description;
+    }
+    if (dataset) {
+      record.info["dataset.synthetic"] = dataset->synthetic ? "true" : "false";
+      record.info["dataset.description"] = dataset->description;
     }
     store.put_cell(run_id, record);
     ++summary.ran;

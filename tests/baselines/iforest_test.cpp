@@ -153,9 +153,9 @@ TEST_CASE("iforest sizes, caps psi and validates input", "[baselines][iforest]")
   IsolationForest forest(options);
   forest.fit_matrix(x, context(0, 1));
   CHECK(forest.psi() == 100);  // max_samples=256 capped at n, as scikit-learn does
-  // A tree on psi rows has at most 2 psi - 1 nodes; 4+8+4+8 bytes per node plus 4 per root.
+  // A tree on psi rows has at most 2 psi - 1 nodes; 4+8+4+8 bytes per node plus root and depth.
   CHECK(forest.num_nodes() <= 10 * 199);
-  CHECK(forest.model_size_bytes() == forest.num_nodes() * 24 + 10 * 4);
+  CHECK(forest.model_size_bytes() == forest.num_nodes() * 24 + 10 * 8);
 
   CHECK_THROWS_AS(forest.score_matrix(gaussian(5, 3, 1), context(0, 1)), opsbench::DataError);
   Matrix bad = x;

@@ -1,4 +1,7 @@
 // CsvReader: RFC 4180 records, line tracking, gzip, and every malformed input it must reject.
+#include "opsbench/core/csv.h"
+
+#include <unistd.h>
 #include <zlib.h>
 
 #include <atomic>
@@ -9,9 +12,6 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
-#include "opsbench/core/csv.h"
 #include "opsbench/core/error.h"
 
 namespace fs = std::filesystem;
@@ -80,7 +80,8 @@ DataError expect_data_error(F body) {
 
 std::string many_rows(int n) {
   std::string text = "id,value,name\n";
-  for (int i = 0; i < n; ++i) text += std::to_string(i) + "," + std::to_string(i * 0.5) + ",row" + std::to_string(i) + "\n";
+  for (int i = 0; i < n; ++i)
+    text += std::to_string(i) + "," + std::to_string(i * 0.5) + ",row" + std::to_string(i) + "\n";
   return text;
 }
 
@@ -169,7 +170,7 @@ TEST_CASE("csv wrong field count names file:line:column", "[core][csv]") {
 
   const auto long_file = dir.write("long.csv", "a,b\n1,2\n\"x\ny\",2\n1,2,3\n");
   error = expect_data_error([&] { read_all(long_file); });
-  CHECK(error.line() == 5);  // the quoted newline on line 3-4 is counted
+  CHECK(error.line() == 5);    // the quoted newline on line 3-4 is counted
   CHECK(error.column() == 3);  // the first extra field
 }
 

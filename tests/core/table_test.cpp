@@ -1,4 +1,6 @@
 // Table, Column, Labels, to_matrix and resolve_data_path.
+#include "opsbench/core/table.h"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -7,7 +9,6 @@
 
 #include "opsbench/core/dataset.h"
 #include "opsbench/core/error.h"
-#include "opsbench/core/table.h"
 
 using opsbench::Column;
 using opsbench::ColumnType;

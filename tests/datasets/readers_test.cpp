@@ -1,5 +1,6 @@
 // Readers "csv" and "flowbench": schema handling, every bad input, provenance, and the real
 // Flow-Bench data where it is present.
+#include <unistd.h>
 #include <zlib.h>
 
 #include <atomic>
@@ -12,8 +13,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "opsbench/core/error.h"
 #include "opsbench/core/registry.h"
@@ -295,8 +294,12 @@ TEST_CASE("csv reader options: path or parts, data root", "[datasets][csv]") {
   dir.write("sub/jobs.csv", kJobs);
   opsbench::ReadContext ctx;
   ctx.data_root = dir.str();
-  Dataset d = read_with("csv", {{"path", "data:sub/jobs.csv"}, {"label", "status"}, {"positive", "fail"},
-                                {"categorical", "job"}, {"ignore", "when"}},
+  Dataset d = read_with("csv",
+                        {{"path", "data:sub/jobs.csv"},
+                         {"label", "status"},
+                         {"positive", "fail"},
+                         {"categorical", "job"},
+                         {"ignore", "when"}},
                         ctx);
   CHECK(d.table.num_rows() == 4);
   CHECK(d.table.column("job").type() == opsbench::ColumnType::kCategorical);
@@ -332,8 +335,8 @@ const char* kFlowHeader =
 
 // One Flow-Bench-format job row (45 fields) with the given label and runtime.
 std::string flow_row(const std::string& label, const std::string& runtime) {
-  return "individuals_ID1," + label +
-         ",compute,0,1.0,,,2.0,3.0,4.0,5.0,6.0,7.0,8.0,9.0,10.0,11.0,12.0,6.0,,20.0," + runtime +
+  return "individuals_ID1," + label + ",compute,0,1.0,,,2.0,3.0,4.0,5.0,6.0,7.0,8.0,9.0,10.0,11.0,12.0,6.0,,20.0," +
+         runtime +
          ",5.0,64.0,1014283276.0,4.0,387809.0,poseidon,condorpool,worker1,individuals,/bin/x,,934.6,0,0,0.0,"
          "1.0,2.0,3.0,4.0,5.0,6.0,7.0,8.0\n";
 }
@@ -347,11 +350,11 @@ std::string flowbench_root() {
 
 TEST_CASE("flowbench reader on a small tree in Flow-Bench format", "[datasets][flowbench]") {
   TempDir dir;
-  dir.write_gz("normal/1000-genome-run0002.csv.gz", std::string(kFlowHeader) + flow_row("None", "10.0") +
-                                                         flow_row("None", ""));
+  dir.write_gz("normal/1000-genome-run0002.csv.gz",
+               std::string(kFlowHeader) + flow_row("None", "10.0") + flow_row("None", ""));
   dir.write_gz("normal/1000-genome-run0001.csv.gz", std::string(kFlowHeader) + flow_row("None", "11.0"));
-  dir.write_gz("hdd_5/1000-genome-run0003.csv.gz", std::string(kFlowHeader) + flow_row("hdd_5", "12.0") +
-                                                        flow_row("None", "13.0"));
+  dir.write_gz("hdd_5/1000-genome-run0003.csv.gz",
+               std::string(kFlowHeader) + flow_row("hdd_5", "12.0") + flow_row("None", "13.0"));
   dir.write_gz("hdd_5/montage-run0001.csv.gz", std::string(kFlowHeader) + flow_row("None", "1.0"));
   opsbench::ReadContext ctx;
   ctx.data_root = dir.str();
@@ -390,8 +393,9 @@ TEST_CASE("flowbench reader on a small tree in Flow-Bench format", "[datasets][f
   CHECK_THROWS_AS(read_with("flowbench", {{"root", dir.str()}, {"conditions", "cpu_2"}}, ctx), DataError);
 
   dir.write_gz("cpu_2/1000-genome-run0009.csv.gz", std::string(kFlowHeader) + flow_row("None", "fast"));
-  auto e = expect_error<DataError>(
-      [&] { read_with("flowbench", {{"root", dir.str()}, {"conditions", "cpu_2"}}, ctx); });
+  auto e = expect_error<DataError>([&] {
+    read_with("flowbench", {{"root", dir.str()}, {"conditions", "cpu_2"}}, ctx);
+  });
   CHECK(e.line() == 2);
   CHECK(e.column() == 22);
   dir.write_gz("cpu_2/1000-genome-run0009.csv.gz", std::string(kFlowHeader) + flow_row("cpu_7", "1"));

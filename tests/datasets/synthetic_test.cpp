@@ -97,7 +97,7 @@ TEST_CASE("synthetic-workflow is deterministic for a seed", "[datasets][syntheti
   Dataset a = generate({{"seed", "11"}});
   Dataset b = generate({{"seed", "11"}}, 999);  // an explicit seed wins over the context's
   Dataset c = generate({{"seed", "12"}});
-  Dataset from_ctx = generate({}, 11);          // seed 0 means the context's seed
+  Dataset from_ctx = generate({}, 11);  // seed 0 means the context's seed
   for (const char* name : {"runtime", "stage_in_delay", "kickstart_executables_cpu_time"}) {
     CHECK(same_numbers(a.table.column(name).values(), b.table.column(name).values()));
     CHECK(same_numbers(a.table.column(name).values(), from_ctx.table.column(name).values()));

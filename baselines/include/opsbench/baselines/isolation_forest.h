@@ -26,8 +26,12 @@
 // the trees in index order, so results are identical for any ctx.threads.
 //
 // Storage: all trees live in one flat struct-of-arrays (feature, threshold, left child, leaf path
-// length). Children are allocated in pairs, so the right child is left + 1. model_size_bytes() is
-// the byte size of these node arrays plus the per-tree root offsets.
+// length). Children are allocated in pairs, so the right child is left + 1. A leaf loops to itself
+// (left = its own index, threshold = +inf, feature 0), so scoring walks every row exactly
+// depth(tree) steps without a leaf test and several rows advance together (the loads of
+// independent rows overlap). Rows are scored in blocks against every tree in turn, so a block
+// stays in cache. model_size_bytes() is the byte size of the node arrays plus the per-tree root
+// offsets and depths.
 #pragma once
 
 #include <cstddef>
@@ -75,13 +79,15 @@ class IsolationForest : public Detector {
   IsolationForestOptions options_;
   std::size_t num_features_ = 0;
   std::int64_t psi_ = 0;
-  // Flat node arrays over all trees. feature_ < 0 marks a leaf, whose path length (depth + c(n_leaf))
-  // is in leaf_path_; internal nodes go to left_ when x[feature] <= threshold, else to left_ + 1.
+  // Flat node arrays over all trees. A node sends x to left_ when x[feature] <= threshold, else to
+  // left_ + 1; a leaf has left_ = itself and threshold +inf, and its path length (depth +
+  // c(n_leaf)) in leaf_path_.
   std::vector<std::int32_t> feature_;
   std::vector<double> threshold_;
   std::vector<std::int32_t> left_;
   std::vector<double> leaf_path_;
-  std::vector<std::int32_t> roots_;  // root node index of each tree
+  std::vector<std::int32_t> roots_;   // root node index of each tree
+  std::vector<std::int32_t> depths_;  // depth of each tree's deepest leaf
 };
 
 }  // namespace opsbench

@@ -6,6 +6,8 @@
 //   remainder given to the classes with the largest fractional parts).
 // - kGroup: whole groups (table.groups()) are assigned, so no group has rows in two parts; groups are
 //   shuffled and filled to the row ratios.
+// Rows within each part are returned in ascending row order. Shuffles use a portable bounded draw
+// (core/portable_random.h), so a seed gives the same split with any standard library.
 // Ratios must be > 0 for train and test, >= 0 for validation, and sum to 1 (within 1e-9);
 // otherwise ConfigError. An empty part is a DataError naming the part.
 #pragma once

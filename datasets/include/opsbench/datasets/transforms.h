@@ -3,8 +3,8 @@
 // The usual sequence before a numeric method: Imputer (numeric missing values) -> OneHotEncoder or
 // OrdinalEncoder (categorical columns to numbers) -> StandardScaler or MinMaxScaler. Text and
 // timestamp columns are dropped by the encoders' to-numeric step unless a method consumes them.
-// transform() never looks at labels and never refits. A column seen in fit but absent in transform
-// is a DataError naming it.
+// transform() never looks at labels and never refits. A column seen in fit but absent in transform,
+// or whose type changed, is a DataError naming it.
 #pragma once
 
 #include <map>
@@ -29,18 +29,19 @@ class Transform {
 std::unique_ptr<Transform> make_imputer(const std::string& strategy, double constant = 0.0);
 // z = (x - mean) / std (population std; a constant column gets std 1, as scikit-learn does).
 std::unique_ptr<Transform> make_standard_scaler();
-// (x - min) / (max - min) into [0, 1] on train; constant columns map to 0. Test values may leave [0,1].
+// (x - min) / (max - min) into [0, 1] on train. A constant column maps its training value to 0 and
+// other values to their distance from it (scikit-learn's MinMaxScaler). Test values may leave [0,1].
 std::unique_ptr<Transform> make_minmax_scaler();
 // Categorical -> one 0/1 column per training category ("col=value"); unseen and missing -> all 0.
 std::unique_ptr<Transform> make_onehot_encoder();
 // Categorical -> training category index (sorted by category); unseen and missing -> -1.
 std::unique_ptr<Transform> make_ordinal_encoder();
-// Drops text and timestamp columns so that the table is all numeric.
+// Drops text, timestamp and any categorical columns left unencoded, so that the table is all numeric.
 std::unique_ptr<Transform> make_drop_non_numeric();
 
-// Flow-Bench LLM template: "<feat> is <val> <feat> is <val> ..." over the feature columns in order,
-// numbers in the dataset's own decimal form (one decimal place minimum, as Python's str(float)),
-// missing values as "nan".
+// Flow-Bench LLM template: "<feat> is <val> <feat> is <val> ... " over the feature columns in order,
+// numbers as Python's str(float) writes them, missing values as "nan", and a space after every value
+// (the last included), byte for byte as the released flowbench-text files.
 std::vector<std::string> textualise(const Table& table);
 
 }  // namespace opsbench
