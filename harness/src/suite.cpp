@@ -402,7 +402,8 @@ Suite suite_from_json(const std::string& json_text) {
       DatasetSpec ds;
       ds.name = d.value("name", "");
       ds.reader = d.value("reader", "");
-      for (const auto& [k, v] : d.value("options", nlohmann::json::object()).items()) ds.options.emplace_back(k, v.get<std::string>());
+      const nlohmann::json options = d.value("options", nlohmann::json::object());
+      for (const auto& [k, v] : options.items()) ds.options.emplace_back(k, v.get<std::string>());
       s.datasets.push_back(ds);
     }
   }

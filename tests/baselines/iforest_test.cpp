@@ -133,17 +133,18 @@ TEST_CASE("iforest mean ROC-AUC agrees with scikit-learn", "[baselines][iforest]
   Matrix x;
   std::vector<int> y;
   reference_dataset(x, y);
-  // scikit-learn 1.2.1: IsolationForest(random_state=s) for s in 0..19, fit and scored on the same
-  // rows, roc_auc_score(y, -score_samples): mean 0.9774, std 0.0044, range [0.9688, 0.9864].
-  constexpr double kSklearnMeanAuc = 0.9774125;
+  // scikit-learn 1.2.1: IsolationForest(random_state=s) for s in 0..99, fit and scored on the same
+  // rows, roc_auc_score(y, -score_samples): mean 0.97887, std 0.0045 per seed (ours over 100 seeds:
+  // mean 0.97811, std 0.0054). The margin is ~5 standard deviations of a 20-seed mean.
+  constexpr double kSklearnMeanAuc = 0.97887375;
   double sum = 0;
-  const int seeds = 10;
+  const int seeds = 20;
   for (int s = 0; s < seeds; ++s) {
     IsolationForest forest;
     forest.fit_matrix(x, context(static_cast<std::uint64_t>(s), 2));
     sum += opsbench::roc_auc(y, forest.score_matrix(x, context(0, 2)));
   }
-  CHECK(sum / seeds == Approx(kSklearnMeanAuc).margin(0.01));
+  CHECK(sum / seeds == Approx(kSklearnMeanAuc).margin(0.006));
 }
 
 TEST_CASE("iforest sizes, caps psi and validates input", "[baselines][iforest]") {
