@@ -70,6 +70,41 @@ bool has_primary(const DatasetSummary& ds) {
   return false;
 }
 
+// Options of a canonical spec ("a=1", "b=2"), empty for a bare name.
+std::vector<std::string> spec_options(const std::string& spec) {
+  std::vector<std::string> out;
+  const auto colon = spec.find(':');
+  if (colon == std::string::npos) return out;
+  std::istringstream in(spec.substr(colon + 1));
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(item);
+  return out;
+}
+
+// Axis labels: the registry name, plus only the options that tell same-named methods apart (full
+// canonical specs are too long for an axis; the report's tables carry them).
+std::string short_label(const DatasetSummary& ds, const MethodSummary& m) {
+  std::vector<const MethodSummary*> same;
+  for (const MethodSummary& other : ds.methods) {
+    if (other.method_name == m.method_name) same.push_back(&other);
+  }
+  if (same.size() < 2) return m.method_name;
+  std::string label = m.method_name;
+  char sep = ':';
+  for (const std::string& option : spec_options(m.method)) {
+    bool shared = true;
+    for (const MethodSummary* other : same) {
+      const auto opts = spec_options(other->method);
+      shared = shared && std::find(opts.begin(), opts.end(), option) != opts.end();
+    }
+    if (!shared) {
+      label += sep + option;
+      sep = ',';
+    }
+  }
+  return label;
+}
+
 // Rows of the scatter: label, x, y. Methods without a positive x are left out (log axis).
 std::vector<std::tuple<std::string, double, double>> scatter_rows(const DatasetSummary& ds,
                                                                    const ScatterAxis& axis) {
@@ -78,7 +113,7 @@ std::vector<std::tuple<std::string, double, double>> scatter_rows(const DatasetS
     const MetricSummary* y = m.metric(ds.primary_metric);
     const FigureSummary* x = m.figure(axis.figure);
     if (y == nullptr || x == nullptr || !x->available || !(x->median > 0)) continue;
-    rows.emplace_back(m.method, x->median, y->stats.mean);
+    rows.emplace_back(short_label(ds, m), x->median, y->stats.mean);
   }
   return rows;
 }
@@ -206,7 +241,7 @@ PlotSet write_plots(const ReportModel& model, const std::string& report_dir, con
       rows << "# method mean ci_half_width n\n";
       for (const MethodSummary& m : ds->methods) {
         if (const MetricSummary* s = m.metric(ds->primary_metric)) {
-          rows << data_label(m.method) << ' ' << number(s->stats.mean) << ' ' << number(s->stats.half_width)
+          rows << data_label(short_label(*ds, m)) << ' ' << number(s->stats.mean) << ' ' << number(s->stats.half_width)
                << ' ' << s->stats.n << '\n';
         }
       }
