@@ -95,6 +95,19 @@ void render_environment(const ReportModel& model, std::ostringstream& out) {
   out << "\n";
 }
 
+void render_data_files(const ReportModel& model, std::ostringstream& out) {
+  if (model.data_files.empty()) return;
+  out << "## Data files\n\nEvery file the cells read, as stored (compressed or not).\n\n";
+  // Long lists (one file per DAG run) fold away so they do not bury the results.
+  const bool fold = model.data_files.size() > 10;
+  if (fold) out << "<details><summary>" << model.data_files.size() << " files</summary>\n\n";
+  out << header({"file", "bytes", "sha256"}, "lrl");
+  for (const DataFile& f : model.data_files) {
+    out << row({code(f.path), std::to_string(f.bytes), code(f.sha256)});
+  }
+  out << (fold ? "\n</details>\n\n" : "\n");
+}
+
 void render_quality(const ReportModel& model, const DatasetSummary& ds, std::ostringstream& out) {
   out << "### Quality\n\nMean ± " << percent(model.ci_level)
       << " confidence half-width (Student t) over repetitions; n = ok cells with the metric";
@@ -320,6 +333,7 @@ std::string render_markdown(const ReportModel& model, const ReportOptions& optio
       << " ok, " << model.n_failed << " failed) over " << model.datasets.size() << " dataset(s) and up to "
       << methods << " method(s) per dataset.\n\n";
   render_environment(model, out);
+  render_data_files(model, out);
   for (const DatasetSummary& ds : model.datasets) {
     out << "## Dataset " << code(ds.name) << "\n\n";
     if (!ds.description.empty()) out << ds.description << "\n\n";

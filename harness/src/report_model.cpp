@@ -169,6 +169,7 @@ ReportModel build_report_model(const ReportInput& input) {
   model.description = input.description;
   model.ci_level = input.ci_level;
   model.environment = input.environment;
+  model.data_files = input.data_files;
 
   // Datasets: the suite's order first, then any others in order of appearance.
   for (const DatasetNote& note : input.datasets) {
@@ -354,6 +355,13 @@ ReportInput report_input_from(const ResultsSnapshot& results, const std::string&
     if (r.suite == suite && (latest == nullptr || r.run_id > latest->run_id)) latest = &r;
   }
   if (latest == nullptr) return input;
+  std::set<std::string> seen_files;
+  for (const StoredRun& r : results.runs) {
+    if (cell_runs.count(r.run_id) == 0 && r.run_id != latest->run_id) continue;
+    for (const DataFile& f : r.files) {
+      if (seen_files.insert(f.path + "|" + f.sha256).second) input.data_files.push_back(f);
+    }
+  }
   input.environment = latest->environment;
   read_suite_definition(latest->suite_json, input);
   std::vector<std::string> differing;

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "opsbench/core/dataset.h"
 #include "opsbench/core/environment.h"
 #include "opsbench/core/metrics.h"
 #include "opsbench/core/record.h"
@@ -56,6 +57,7 @@ struct ReportInput {
   std::vector<std::string> methods;        // canonical specs in suite order (optional)
   std::string primary_metric;              // empty: f1, roc_auc, average_precision, accuracy, else first
   double ci_level = 0.95;
+  std::vector<DataFile> data_files;        // every file the cells' runs read, with sha256
 };
 
 struct MetricSummary {
@@ -123,6 +125,7 @@ struct ReportModel {
   std::size_t n_cells = 0;
   std::size_t n_failed = 0;
   std::vector<DatasetSummary> datasets;
+  std::vector<DataFile> data_files;
 };
 
 ReportModel build_report_model(const ReportInput& input);
