@@ -3,7 +3,8 @@
 //   iforest fit, score and fit+score on 100k x 20; iforest score on 20k x 2000;
 //   pca fit and score on 100k x 20.
 // Every benchmark takes (rows, cols, threads); threads is the Context's thread count. Items
-// processed = rows, so the reports show rows/s.
+// processed = rows, so the reports show rows/s of wall time (UseRealTime); the CPU column is the
+// whole process' CPU time (MeasureProcessCPUTime), i.e. summed over the worker threads.
 //
 // Larger or extra shapes: OPSBENCH_BENCH_SHAPES="ROWSxCOLS[,ROWSxCOLS...]" registers every family
 // again on those shapes, with 1 thread and with every hardware thread, e.g.
@@ -115,43 +116,61 @@ void BM_PcaFitScore(benchmark::State& state) {
 
 constexpr std::int64_t kThreadsAll = 2;  // the default shapes run with 1 and 2 threads (CI machines)
 
-BENCHMARK(BM_IForestFit)->ArgNames({"rows", "cols", "threads"})->Args({100000, 20, 1})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_IForestFit)
+    ->ArgNames({"rows", "cols", "threads"})
+    ->Args({100000, 20, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK(BM_IForestScore)
     ->ArgNames({"rows", "cols", "threads"})
     ->Args({100000, 20, 1})
     ->Args({100000, 20, kThreadsAll})
     ->Args({20000, 2000, 1})
     ->Args({20000, 2000, kThreadsAll})
-    ->Unit(benchmark::kMillisecond);
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK(BM_IForestFitScore)
     ->ArgNames({"rows", "cols", "threads"})
     ->Args({100000, 20, 1})
     ->Args({100000, 20, kThreadsAll})
-    ->Unit(benchmark::kMillisecond);
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK(BM_PcaFit)
     ->ArgNames({"rows", "cols", "threads"})
     ->Args({100000, 20, 1})
     ->Args({100000, 20, kThreadsAll})
-    ->Unit(benchmark::kMillisecond);
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK(BM_PcaScore)
     ->ArgNames({"rows", "cols", "threads"})
     ->Args({100000, 20, 1})
     ->Args({100000, 20, kThreadsAll})
-    ->Unit(benchmark::kMillisecond);
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 BENCHMARK(BM_PcaFitScore)
     ->ArgNames({"rows", "cols", "threads"})
     ->Args({100000, 20, 1})
     ->Args({100000, 20, kThreadsAll})
-    ->Unit(benchmark::kMillisecond);
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MeasureProcessCPUTime();
 
 // OPSBENCH_BENCH_SHAPES: extra shapes registered before main() runs the benchmarks.
 const bool kExtraShapesRegistered = [] {
   const char* spec = std::getenv("OPSBENCH_BENCH_SHAPES");
   if (spec == nullptr) return false;
   const std::vector<std::pair<const char*, void (*)(benchmark::State&)>> families{
-      {"BM_IForestFit", BM_IForestFit}, {"BM_IForestScore", BM_IForestScore},
-      {"BM_IForestFitScore", BM_IForestFitScore}, {"BM_PcaFit", BM_PcaFit},
-      {"BM_PcaScore", BM_PcaScore}, {"BM_PcaFitScore", BM_PcaFitScore}};
+      {"BM_IForestFit", BM_IForestFit},
+      {"BM_IForestScore", BM_IForestScore},
+      {"BM_IForestFitScore", BM_IForestFitScore},
+      {"BM_PcaFit", BM_PcaFit},
+      {"BM_PcaScore", BM_PcaScore},
+      {"BM_PcaFitScore", BM_PcaFitScore}};
   const auto hardware = static_cast<std::int64_t>(std::max(1u, std::thread::hardware_concurrency()));
   std::stringstream shapes(spec);
   std::string shape;
@@ -163,7 +182,11 @@ const bool kExtraShapesRegistered = [] {
     if (rows < 2 || cols < 1) continue;
     for (const auto& [name, fn] : families) {
       auto* b = benchmark::RegisterBenchmark(name, fn);
-      b->ArgNames({"rows", "cols", "threads"})->Args({rows, cols, 1})->Unit(benchmark::kMillisecond);
+      b->ArgNames({"rows", "cols", "threads"})
+          ->Args({rows, cols, 1})
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime()
+          ->MeasureProcessCPUTime();
       if (hardware > 1) b->Args({rows, cols, hardware});
     }
   }

@@ -1,6 +1,8 @@
 // IsolationForest: see the header for the algorithm and how it matches scikit-learn 1.2.1.
 #include "opsbench/baselines/isolation_forest.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -10,8 +12,6 @@
 #include <string>
 #include <unordered_set>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "opsbench/core/error.h"
 #include "parallel_blocks.h"
@@ -108,8 +108,8 @@ struct TreeNodes {
 };
 
 // Grows one isolation tree on the rows and columns drawn for it.
-TreeNodes grow_tree(const Matrix& x, std::int64_t psi, bool bootstrap, std::size_t tree_features,
-                    int max_depth, TreeRng& rng) {
+TreeNodes grow_tree(const Matrix& x, std::int64_t psi, bool bootstrap, std::size_t tree_features, int max_depth,
+                    TreeRng& rng) {
   const auto n = static_cast<std::int64_t>(x.rows);
   std::vector<std::int64_t> rows;
   if (bootstrap) {
@@ -276,8 +276,8 @@ void IsolationForest::fit_matrix(const Matrix& x, const Context& ctx) {
   num_features_ = x.cols;
   psi_ = std::min<std::int64_t>(options_.max_samples, static_cast<std::int64_t>(x.rows));
   const int max_depth = static_cast<int>(std::ceil(std::log2(static_cast<double>(std::max<std::int64_t>(psi_, 2)))));
-  const std::size_t tree_features = std::max<std::size_t>(
-      1, static_cast<std::size_t>(options_.max_features * static_cast<double>(x.cols)));
+  const std::size_t tree_features =
+      std::max<std::size_t>(1, static_cast<std::size_t>(options_.max_features * static_cast<double>(x.cols)));
 
   const auto trees = static_cast<std::size_t>(options_.n_estimators);
   std::vector<TreeNodes> grown(trees);
@@ -315,13 +315,14 @@ void IsolationForest::fit_matrix(const Matrix& x, const Context& ctx) {
 std::vector<double> IsolationForest::score_matrix(const Matrix& x, const Context& ctx) const {
   if (roots_.empty()) throw ModelError("iforest: score() called before fit()");
   if (x.cols != num_features_)
-    throw DataError(fmt::format("iforest score: {} feature columns, but the model was fitted on {}", x.cols,
-                                num_features_));
+    throw DataError(
+        fmt::format("iforest score: {} feature columns, but the model was fitted on {}", x.cols, num_features_));
   require_finite(x, "score");
   std::vector<double> out(x.rows);
   if (x.rows == 0) return out;
 
-  const double denominator = static_cast<double>(roots_.size()) * iforest_average_path_length(static_cast<double>(psi_));
+  const double denominator =
+      static_cast<double>(roots_.size()) * iforest_average_path_length(static_cast<double>(psi_));
   // Block boundaries depend on the data shape only, never on ctx.threads.
   const std::size_t block_rows = std::clamp<std::size_t>(kScoreBlockBytes / (x.cols * sizeof(double)), 8, 4096);
   const std::size_t blocks = (x.rows + block_rows - 1) / block_rows;
@@ -341,8 +342,7 @@ std::vector<double> IsolationForest::score_matrix(const Matrix& x, const Context
       for (; r + kLanes <= end; r += kLanes) walker.walk<kLanes>(x, r, sums + (r - begin));
       for (; r < end; ++r) walker.walk<1>(x, r, sums + (r - begin));
     }
-    for (std::size_t r = begin; r < end; ++r)
-      out[r] = denominator > 0 ? std::exp2(-out[r] / denominator) : 0.5;
+    for (std::size_t r = begin; r < end; ++r) out[r] = denominator > 0 ? std::exp2(-out[r] / denominator) : 0.5;
   });
   return out;
 }

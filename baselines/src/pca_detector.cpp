@@ -1,13 +1,13 @@
 // PCA reconstruction-error detector: see the header for the contract.
 #include "opsbench/baselines/pca_detector.h"
 
+#include <fmt/format.h>
+
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
-
-#include <Eigen/Dense>
-#include <fmt/format.h>
 
 #include "opsbench/core/error.h"
 #include "parallel_blocks.h"
@@ -82,8 +82,8 @@ void PcaDetector::fit_matrix(const Matrix& x, const Context& ctx) {
   if (x.rows < 2) throw DataError(fmt::format("pca fit: needs at least 2 training rows, got {}", x.rows));
   if (x.cols == 0) throw DataError("pca fit: the training table has no feature columns");
   if (options_.n_components > 0 && static_cast<std::size_t>(options_.n_components) > x.cols)
-    throw DataError(fmt::format("pca fit: n_components={} exceeds the {} feature columns", options_.n_components,
-                                x.cols));
+    throw DataError(
+        fmt::format("pca fit: n_components={} exceeds the {} feature columns", options_.n_components, x.cols));
   require_finite(x, "fit");
   const std::size_t n = x.rows;
   const std::size_t d = x.cols;
@@ -177,8 +177,8 @@ void PcaDetector::fit_matrix(const Matrix& x, const Context& ctx) {
 std::vector<double> PcaDetector::score_matrix(const Matrix& x, const Context& ctx) const {
   if (mean_.empty()) throw ModelError("pca: score() called before fit()");
   if (x.cols != num_features_)
-    throw DataError(fmt::format("pca score: {} feature columns, but the model was fitted on {}", x.cols,
-                                num_features_));
+    throw DataError(
+        fmt::format("pca score: {} feature columns, but the model was fitted on {}", x.cols, num_features_));
   require_finite(x, "score");
   std::vector<double> out(x.rows);
   if (x.rows == 0) return out;
@@ -198,8 +198,7 @@ std::vector<double> PcaDetector::score_matrix(const Matrix& x, const Context& ct
       const RowMatrix projected = z * v;
       z.noalias() -= projected * v.transpose();
     }
-    Eigen::Map<Eigen::VectorXd>(out.data() + begin, static_cast<Eigen::Index>(end - begin)) =
-        z.rowwise().squaredNorm();
+    Eigen::Map<Eigen::VectorXd>(out.data() + begin, static_cast<Eigen::Index>(end - begin)) = z.rowwise().squaredNorm();
   });
   return out;
 }

@@ -3,8 +3,11 @@
 #include "opsbench/core/environment.h"
 
 #include <dlfcn.h>
+#include <fmt/format.h>
+#include <openssl/crypto.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -12,10 +15,6 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
-
-#include <fmt/format.h>
-#include <openssl/crypto.h>
-#include <zlib.h>
 
 #include "nvml_api.h"
 
@@ -61,8 +60,10 @@ bool run_command(const std::string& command, std::string& output) {
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (const char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -226,15 +227,15 @@ Environment capture_environment(const std::string& command_line) {
   env.set("gpu.driver", driver);
   env.set("gpu.cuda_driver", cuda);
 
-  for (const char* name : {"OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS",
-                           "MKL_NUM_THREADS"})
+  for (const char* name :
+       {"OMP_NUM_THREADS", "OMP_WAIT_POLICY", "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"})
     env.set(std::string("env.") + name, env_or_unset(name));
 
   char host[256] = {0};
   env.set("host.name", gethostname(host, sizeof host - 1) == 0 ? std::string(host) : std::string("unknown"));
   utsname uts{};
-  env.set("host.kernel", uname(&uts) == 0 ? fmt::format("{} {} {}", uts.sysname, uts.release, uts.machine)
-                                          : std::string("unknown"));
+  env.set("host.kernel",
+          uname(&uts) == 0 ? fmt::format("{} {} {}", uts.sysname, uts.release, uts.machine) : std::string("unknown"));
   env.set("time.utc", utc_now_iso8601());
   env.set("command_line", command_line);
 

@@ -1,6 +1,7 @@
 // Measurement: timers, peak RSS, latency distributions and energy meters (see measure.h).
 #include "opsbench/core/measure.h"
 
+#include <fmt/format.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -15,8 +16,6 @@
 #include <sstream>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "nvml_api.h"
 #include "opsbench/core/error.h"
 
@@ -25,9 +24,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // A "Vm...:   1234 kB" line of /proc/self/status, in bytes; -1 when absent or unreadable.
 std::int64_t read_status_kb(const std::string& key) {
@@ -310,9 +307,7 @@ class RaplMeter : public EnergyMeter {
 };
 
 // Short backend key for figure names: "nvml", "rapl".
-std::string backend_key(const EnergyMeter& meter) {
-  return meter.source().rfind("NVML", 0) == 0 ? "nvml" : "rapl";
-}
+std::string backend_key(const EnergyMeter& meter) { return meter.source().rfind("NVML", 0) == 0 ? "nvml" : "rapl"; }
 
 }  // namespace
 
@@ -398,8 +393,8 @@ std::vector<Figure> measure_latency(const std::function<void(std::size_t begin, 
     double total = 0;
     for (const double t : times) total += t;
     const std::string prefix = fmt::format("latency.b{}", batch);
-    const std::string source = fmt::format("steady_clock, {} timed batches after {} warm-up", options.repeats,
-                                           std::max(options.warmup, 0));
+    const std::string source =
+        fmt::format("steady_clock, {} timed batches after {} warm-up", options.repeats, std::max(options.warmup, 0));
     figures.push_back(make_figure(prefix + ".p50", percentile(times, 0.50), "s", source));
     figures.push_back(make_figure(prefix + ".p95", percentile(times, 0.95), "s", source));
     figures.push_back(make_figure(prefix + ".p99", percentile(times, 0.99), "s", source));
@@ -460,9 +455,9 @@ std::vector<Figure> EnergyMonitor::stop(const std::string& phase) {
     const std::string key = prefix + "." + backend_key(*meters_[i]);
     const std::string source = meters_[i]->source();
     figures.push_back(make_figure(key + ".gross", reading.joules, "J", source));
-    figures.push_back(make_figure(key + ".net", net, "J",
-                                  fmt::format("{}, minus idle {:.3f} W x {:.3f} s", source, idle_watts_[i],
-                                              reading.seconds)));
+    figures.push_back(
+        make_figure(key + ".net", net, "J",
+                    fmt::format("{}, minus idle {:.3f} W x {:.3f} s", source, idle_watts_[i], reading.seconds)));
     gross_total += reading.joules;
     net_total += net;
     sources += (sources.empty() ? "" : " + ") + source;

@@ -1,14 +1,15 @@
 // IsolationForest: behaviour and agreement with scikit-learn 1.2.1.
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
-
 #include "opsbench/baselines/isolation_forest.h"
+#include "opsbench/baselines/register.h"
 #include "opsbench/core/error.h"
 #include "opsbench/core/metrics.h"
+#include "opsbench/core/registry.h"
 #include "opsbench/core/table.h"
 
 namespace {
@@ -85,9 +86,14 @@ Context context(std::uint64_t seed, int threads) {
 
 TEST_CASE("c(n) matches scikit-learn's _average_path_length", "[baselines][iforest]") {
   // scikit-learn 1.2.1: sklearn.ensemble._iforest._average_path_length([0,1,2,3,5,10,256,1000]).
-  const std::vector<std::pair<double, double>> expected{
-      {0, 0.0}, {1, 0.0}, {2, 1.0}, {3, 1.207392357589623}, {5, 2.327020052042847},
-      {10, 3.748880484475504}, {256, 10.244770920119917}, {1000, 12.969940887100172}};
+  const std::vector<std::pair<double, double>> expected{{0, 0.0},
+                                                        {1, 0.0},
+                                                        {2, 1.0},
+                                                        {3, 1.207392357589623},
+                                                        {5, 2.327020052042847},
+                                                        {10, 3.748880484475504},
+                                                        {256, 10.244770920119917},
+                                                        {1000, 12.969940887100172}};
   for (const auto& [n, c] : expected) {
     INFO("n = " << n);
     CHECK(opsbench::iforest_average_path_length(n) == Approx(c).epsilon(1e-14).margin(1e-15));
@@ -122,6 +128,14 @@ TEST_CASE("iforest is deterministic for a seed and independent of the thread cou
   CHECK(run(5, 2) == one);
   CHECK(run(5, 3) == one);
   CHECK(run(6, 1) != one);
+
+  // Wide rows: scoring splits into many row blocks (32 rows of 1000 columns each), so threads
+  // really share the scoring work.
+  const Matrix wide = gaussian(300, 1000, 12);
+  IsolationForest forest(options);
+  forest.fit_matrix(wide, context(5, 2));
+  const auto wide_one = forest.score_matrix(wide, context(5, 1));
+  CHECK(forest.score_matrix(wide, context(5, 3)) == wide_one);
 
   options.bootstrap = true;
   const auto boot = run(5, 1);
@@ -171,4 +185,24 @@ TEST_CASE("iforest sizes, caps psi and validates input", "[baselines][iforest]")
   flat.fit_matrix(same, context(0, 1));
   CHECK(flat.num_nodes() == 10);
   for (const double s : flat.score_matrix(same, context(0, 1))) CHECK(s == Approx(0.5));
+}
+
+TEST_CASE("register_baselines exposes iforest and pca through spec strings", "[baselines][iforest][pca]") {
+  opsbench::Registry registry;
+  opsbench::register_baselines(registry);
+  const auto iforest = registry.resolve_method("iforest:n_estimators=10");
+  CHECK(iforest.canonical_spec == "iforest:bootstrap=false,max_features=1,max_samples=256,n_estimators=10");
+  const auto pca = registry.resolve_method("pca");
+  CHECK(pca.canonical_spec.rfind("pca:n_components=0,", 0) == 0);
+  CHECK_THROWS_AS(registry.resolve_method("iforest:max_samples=1"), opsbench::ConfigError);
+  CHECK_THROWS_AS(registry.resolve_method("pca:variance=0"), opsbench::ConfigError);
+
+  const opsbench::Table table = to_table(gaussian(64, 3, 9));
+  for (const auto* resolved : {&iforest, &pca}) {
+    auto detector = resolved->entry->make_detector(resolved->options);
+    detector->fit(table, context(3, 1));
+    const auto scores = detector->score(table, context(3, 1));
+    CHECK(scores.size() == 64);
+    CHECK(detector->model_size_bytes() > 0);
+  }
 }

@@ -1,8 +1,7 @@
 // PCA reconstruction-error detector: exactness on a span and agreement with scikit-learn 1.2.1.
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "opsbench/baselines/pca_detector.h"
 #include "opsbench/core/error.h"
@@ -76,9 +75,8 @@ TEST_CASE("pca reconstruction error matches scikit-learn", "[baselines][pca]") {
   const std::vector<double> k2{0.10356928998591505, 0.09638948909716599, 0.11554179139303164, 0.9537463250660838,
                                1.889181764796652,   0.06343808161264677, 0.3746840725513948,  0.0809219175970265};
   // Without scaling: PCA(n_components=2).fit(P) on the raw input.
-  const std::vector<double> raw2{0.41345861791113997, 0.45921821321392364, 0.38346986737730265,
-                                 0.6818133573893088,  0.17926441049836944, 0.029394574291863672,
-                                 0.19431504804763222, 0.09834959225859775};
+  const std::vector<double> raw2{0.41345861791113997, 0.45921821321392364,  0.38346986737730265, 0.6818133573893088,
+                                 0.17926441049836944, 0.029394574291863672, 0.19431504804763222, 0.09834959225859775};
   const Matrix p = reference_input();
   Context ctx;
   auto check = [&](const PcaDetectorOptions& options, const std::vector<double>& expected) {
@@ -119,7 +117,8 @@ TEST_CASE("pca variance option picks scikit-learn's number of components", "[bas
 TEST_CASE("pca is thread-count independent, handles constant columns and validates", "[baselines][pca]") {
   Matrix x(10000, 6);
   for (std::size_t r = 0; r < x.rows; ++r)
-    for (std::size_t c = 0; c < x.cols; ++c) x(r, c) = std::sin(0.001 * r * (c + 1) + c) + (c == 5 ? 0.0 : 0.01 * c * r);
+    for (std::size_t c = 0; c < x.cols; ++c)
+      x(r, c) = std::sin(0.001 * r * (c + 1) + c) + (c == 5 ? 0.0 : 0.01 * c * r);
   for (std::size_t r = 0; r < x.rows; ++r) x(r, 4) = 7.0;  // constant column: scale 1, no NaN
   auto run = [&](int threads) {
     Context ctx;

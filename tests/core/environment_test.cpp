@@ -1,11 +1,10 @@
 // Environment capture: facts present, thread settings recorded, warnings raised, hooks run.
+#include "opsbench/core/environment.h"
+
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <regex>
 #include <string>
-
-#include <catch2/catch.hpp>
-
-#include "opsbench/core/environment.h"
 
 namespace {
 
@@ -17,12 +16,16 @@ class ScopedEnv {
       had_ = true;
       old_ = old;
     }
-    if (value != nullptr) setenv(name, value, 1);
-    else unsetenv(name);
+    if (value != nullptr)
+      setenv(name, value, 1);
+    else
+      unsetenv(name);
   }
   ~ScopedEnv() {
-    if (had_) setenv(name_, old_.c_str(), 1);
-    else unsetenv(name_);
+    if (had_)
+      setenv(name_, old_.c_str(), 1);
+    else
+      unsetenv(name_);
   }
 
  private:
@@ -52,10 +55,9 @@ TEST_CASE("capture_environment records the facts a result needs", "[core][enviro
   const ScopedEnv coretype("OPENBLAS_CORETYPE", nullptr);
   const ScopedEnv omp("OMP_NUM_THREADS", nullptr);
   const auto env = opsbench::capture_environment("opsbench run suite.toml");
-  for (const char* key : {"opsbench.version", "git.commit", "git.dirty", "build.type", "build.compiler",
-                          "lib.fmt", "lib.zlib", "lib.openssl", "lib.openblas", "cpu.model", "cpu.logical_cores",
-                          "memory.total", "gpu", "env.OMP_WAIT_POLICY", "env.MKL_NUM_THREADS", "host.name",
-                          "host.kernel"})
+  for (const char* key : {"opsbench.version", "git.commit", "git.dirty", "build.type", "build.compiler", "lib.fmt",
+                          "lib.zlib", "lib.openssl", "lib.openblas", "cpu.model", "cpu.logical_cores", "memory.total",
+                          "gpu", "env.OMP_WAIT_POLICY", "env.MKL_NUM_THREADS", "host.name", "host.kernel"})
     CHECK_FALSE(fact(env, key).empty());
   CHECK(fact(env, "command_line") == "opsbench run suite.toml");
   CHECK(fact(env, "env.OPENBLAS_CORETYPE") == "unset");

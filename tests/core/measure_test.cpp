@@ -1,17 +1,17 @@
 // Measurement: phase meter, percentiles, latency and energy meters (RAPL against a fake powercap tree).
+#include "opsbench/core/measure.h"
+
 #include <unistd.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
-
 #include "opsbench/core/error.h"
-#include "opsbench/core/measure.h"
 
 namespace fs = std::filesystem;
 
@@ -136,13 +136,12 @@ TEST_CASE("RAPL meter says why it is unavailable", "[core][measure][energy]") {
   CHECK_THROWS_AS(unreadable->start(), opsbench::ModelError);
 }
 
-TEST_CASE("energy monitor reports unavailable with reasons on a machine without meters",
-          "[core][measure][energy]") {
+TEST_CASE("energy monitor reports unavailable with reasons on a machine without meters", "[core][measure][energy]") {
   const auto nvml = opsbench::make_nvml_meter();
   const auto rapl = opsbench::make_rapl_meter();
   if (nvml->available() || rapl->available()) {
     WARN("skipped: this machine has an energy source (" << (nvml->available() ? nvml->source() : rapl->source())
-                                                         << ")");
+                                                        << ")");
     opsbench::EnergyMonitor monitor(0.05);
     REQUIRE(monitor.available());
     monitor.start();
