@@ -6,6 +6,7 @@
 #include "opsbench/baselines/isolation_forest.h"
 #include "opsbench/baselines/pca_detector.h"
 #include "opsbench/core/registry.h"
+#include "methods.h"
 
 namespace opsbench {
 
@@ -39,6 +40,9 @@ void register_baselines(Registry& registry) {
     return std::make_unique<PcaDetector>(PcaDetectorOptions::from(options));
   };
   registry.add(std::move(pca));
+
+  add_neighbour_detectors(registry);
+  add_classifiers(registry);
 }
 
 }  // namespace opsbench

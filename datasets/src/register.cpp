@@ -10,6 +10,9 @@ void register_datasets(Registry& registry) {
   registry.add(csv_reader_entry());
   registry.add(flowbench_reader_entry());
   registry.add(synthetic_workflow_entry());
+  add_log_readers(registry);
+  add_job_readers(registry);
+  add_telemetry_readers(registry);
 }
 
 }  // namespace opsbench

@@ -1,10 +1,20 @@
 #include "opsbench/models/register.h"
 
+#include "methods.h"
 #include "torch_runtime.h"
 
 namespace opsbench {
 
-void register_models(Registry& /*registry*/) { models::install_torch_runtime(); }
+void register_models(Registry& registry) {
+  models::install_torch_runtime();
+#ifdef OPSBENCH_HAVE_TORCH
+  models::add_autoencoders(registry);
+  models::add_neural_classifiers(registry);
+  models::add_vae_methods(registry);
+#else
+  (void)registry;
+#endif
+}
 
 bool have_torch() {
 #ifdef OPSBENCH_HAVE_TORCH

@@ -1,0 +1,8 @@
+// Registration of the supervised classifiers (see methods.h).
+#include "methods.h"
+
+namespace opsbench {
+
+void add_classifiers(Registry& /*registry*/) {}
+
+}  // namespace opsbench
