@@ -108,6 +108,7 @@ void metered(const std::string& phase, const CellOptions& options, RunRecord& re
 void evaluate_detector(const ResolvedMethod& method, const PreparedSplit& parts, const CellOptions& options,
                        const Context& ctx, RunRecord& record) {
   std::unique_ptr<Detector> detector = method.entry->make_detector(method.options);
+  detector->set_evaluation_rows(parts.test);
   metered("fit", options, record, [&] { detector->fit(parts.train, ctx); });
   std::vector<double> test_scores;
   metered("score", options, record, [&] { test_scores = detector->score(parts.test, ctx); });
@@ -145,6 +146,8 @@ void evaluate_detector(const ResolvedMethod& method, const PreparedSplit& parts,
   size.unit = "bytes";
   size.source = "Detector::model_size_bytes (fitted state)";
   record.figures.push_back(size);
+  append(record.figures, detector->diagnostics());
+  for (auto& [key, value] : detector->diagnostic_info()) record.info[key] = value;
 
   MetricInput input;
   input.y_true = parts.test.label().values;
@@ -179,6 +182,8 @@ void evaluate_classifier(const ResolvedMethod& method, const PreparedSplit& part
   size.unit = "bytes";
   size.source = "Classifier::model_size_bytes (fitted state)";
   record.figures.push_back(size);
+  append(record.figures, classifier->diagnostics());
+  for (auto& [key, value] : classifier->diagnostic_info()) record.info[key] = value;
 
   MetricInput input;
   input.y_true = parts.test.label().values;

@@ -256,6 +256,15 @@ ReportModel build_report_model(const ReportInput& input) {
 
   model.warnings = input.environment.warnings;
   model.warnings.insert(model.warnings.end(), input.extra_warnings.begin(), input.extra_warnings.end());
+  // Cells may carry a warning of their own (info "warning": e.g. a protocol that leaks test rows
+  // into training); each distinct one is shown once, with where it came from.
+  std::set<std::string> cell_warnings;
+  for (const RunRecord& r : input.records) {
+    const auto it = r.info.find("warning");
+    if (it == r.info.end()) continue;
+    const std::string text = "dataset '" + r.dataset + "', " + r.method_name + ": " + it->second;
+    if (cell_warnings.insert(text).second) model.warnings.push_back(text);
+  }
   for (const DatasetSummary& ds : model.datasets) {
     if (ds.synthetic) {
       model.warnings.push_back("dataset '" + ds.name + "' is synthetic (generated look-alike data): its "

@@ -137,7 +137,9 @@ RunSummary run_suite(const Suite& suite, const Registry& registry, const RunOpti
       parts.reset();
       split_error.clear();
       try {
-        parts = prepare_split(*dataset, cell.dataset->name, suite.task, suite.split, suite.preprocess,
+        SplitSpec split = suite.split;
+        if (cell.dataset->train_contamination >= 0) split.train_contamination = cell.dataset->train_contamination;
+        parts = prepare_split(*dataset, cell.dataset->name, suite.task, split, suite.preprocess,
                               derive_seed(suite.seed, suite.name, cell.dataset->name, "split", cell.repetition));
       } catch (const std::exception& e) {
         split_error = "preparing repetition " + std::to_string(cell.repetition) + " of dataset '" +

@@ -146,6 +146,8 @@ void read_datasets(TableReader& top, Suite& suite) {
     d.reader = r.str("reader", "");
     if (d.reader.empty()) throw r.error("reader", "missing (e.g. reader = \"csv\")");
     d.name = r.str("name", d.reader);
+    d.train_contamination = r.number("train_contamination", -1);
+    if (d.train_contamination >= 1.0) throw r.error("train_contamination", "must be in [0, 1)");
     if (!names.insert(d.name).second) throw r.error("name", "dataset name '" + d.name + "' used twice");
     if (const toml::table* opts = r.subtable("options")) {
       for (const auto& [key, value] : *opts) {
@@ -361,7 +363,8 @@ std::string Suite::to_json() const {
   for (const auto& d : datasets) {
     nlohmann::json o = nlohmann::json::object();
     for (const auto& [k, v] : d.options) o[k] = v;
-    j["datasets"].push_back({{"name", d.name}, {"reader", d.reader}, {"options", o}});
+    j["datasets"].push_back(
+        {{"name", d.name}, {"reader", d.reader}, {"options", o}, {"train_contamination", d.train_contamination}});
   }
   j["split"] = {{"kind", to_string(split.kind)},
                 {"train", split.ratios.train},
@@ -402,6 +405,7 @@ Suite suite_from_json(const std::string& json_text) {
       DatasetSpec ds;
       ds.name = d.value("name", "");
       ds.reader = d.value("reader", "");
+      ds.train_contamination = d.value("train_contamination", -1.0);
       const nlohmann::json options = d.value("options", nlohmann::json::object());
       for (const auto& [k, v] : options.items()) ds.options.emplace_back(k, v.get<std::string>());
       s.datasets.push_back(ds);

@@ -30,6 +30,9 @@ struct DatasetSpec {
   std::string name;    // the suite's name for it: appears in results and reports
   std::string reader;  // registry reader name
   std::vector<std::pair<std::string, std::string>> options;  // spec-string form
+  // Overrides split.train_contamination for this dataset (< 0: the suite's). One reader listed
+  // several times with different contaminations is how a suite sweeps contamination levels.
+  double train_contamination = -1;
 };
 
 struct SplitSpec {
