@@ -332,9 +332,19 @@ bool reset_peak_rss() {
   return written && closed;
 }
 
+namespace {
+std::vector<PhaseProbe>& phase_probes() {
+  static std::vector<PhaseProbe> probes;
+  return probes;
+}
+}  // namespace
+
+void add_phase_probe(PhaseProbe probe) { phase_probes().push_back(std::move(probe)); }
+
 PhaseMeter::PhaseMeter(std::string phase) : phase_(std::move(phase)) {}
 
 void PhaseMeter::start() {
+  for (const auto& probe : phase_probes()) probe.start();
   rss_reset_ok_ = reset_peak_rss();
   cpu_start_ = process_cpu_seconds();
   wall_start_ = Clock::now();
@@ -353,6 +363,9 @@ std::vector<Figure> PhaseMeter::stop() {
     figures.push_back(make_figure(phase_ + ".peak_rss", static_cast<double>(hwm), "bytes",
                                   rss_reset_ok_ ? "/proc/self/status VmHWM after clear_refs reset"
                                                 : "/proc/self/status VmHWM (process peak: clear_refs reset refused)"));
+  }
+  for (const auto& probe : phase_probes()) {
+    for (auto& f : probe.stop(phase_)) figures.push_back(std::move(f));
   }
   return figures;
 }
@@ -412,10 +425,18 @@ std::unique_ptr<EnergyMeter> make_rapl_meter(const std::string& powercap_root) {
   return std::make_unique<RaplMeter>(powercap_root);
 }
 
-EnergyMonitor::EnergyMonitor(double idle_seconds) {
-  std::vector<std::unique_ptr<EnergyMeter>> candidates;
-  candidates.push_back(make_nvml_meter());
-  candidates.push_back(make_rapl_meter());
+namespace {
+std::vector<std::unique_ptr<EnergyMeter>> default_meters() {
+  std::vector<std::unique_ptr<EnergyMeter>> meters;
+  meters.push_back(make_nvml_meter());
+  meters.push_back(make_rapl_meter());
+  return meters;
+}
+}  // namespace
+
+EnergyMonitor::EnergyMonitor(double idle_seconds) : EnergyMonitor(default_meters(), idle_seconds) {}
+
+EnergyMonitor::EnergyMonitor(std::vector<std::unique_ptr<EnergyMeter>> candidates, double idle_seconds) {
   for (auto& meter : candidates) {
     if (meter->available()) {
       meters_.push_back(std::move(meter));
@@ -447,13 +468,26 @@ std::vector<Figure> EnergyMonitor::stop(const std::string& phase) {
     return figures;
   }
   // Per backend (energy.<phase>.<backend>.gross/net) and, summed over backends, energy.<phase>.gross/net.
+  // A counter that did not move during a phase is not a measurement of 0 J: energy counters update
+  // every few to ~100 ms (NVML's total-energy counter on an H100 read 0 J for a 56 ms phase), so such
+  // a reading is unavailable with that reason rather than a zero.
   double gross_total = 0, net_total = 0;
   std::string sources;
+  std::string unresolved;
   for (std::size_t i = 0; i < meters_.size(); ++i) {
     const EnergyReading reading = meters_[i]->stop();
-    const double net = reading.joules - idle_watts_[i] * reading.seconds;
     const std::string key = prefix + "." + backend_key(*meters_[i]);
     const std::string source = meters_[i]->source();
+    if (reading.joules <= 0.0) {
+      const std::string why = fmt::format(
+          "{}: the counter did not advance during the {:.3f} s phase (shorter than its update interval)", source,
+          reading.seconds);
+      figures.push_back(unavailable_figure(key + ".gross", "J", why));
+      figures.push_back(unavailable_figure(key + ".net", "J", why));
+      unresolved += (unresolved.empty() ? "" : "; ") + why;
+      continue;
+    }
+    const double net = reading.joules - idle_watts_[i] * reading.seconds;
     figures.push_back(make_figure(key + ".gross", reading.joules, "J", source));
     figures.push_back(
         make_figure(key + ".net", net, "J",
@@ -462,6 +496,12 @@ std::vector<Figure> EnergyMonitor::stop(const std::string& phase) {
     net_total += net;
     sources += (sources.empty() ? "" : " + ") + source;
   }
+  if (sources.empty()) {
+    figures.push_back(unavailable_figure(prefix + ".gross", "J", unresolved));
+    figures.push_back(unavailable_figure(prefix + ".net", "J", unresolved));
+    return figures;
+  }
+  if (!unresolved.empty()) sources += " (without: " + unresolved + ")";
   figures.push_back(make_figure(prefix + ".gross", gross_total, "J", sources));
   figures.push_back(make_figure(prefix + ".net", net_total, "J", sources + ", idle power subtracted"));
   return figures;

@@ -1,5 +1,6 @@
 #include "opsbench/models/register.h"
 
+#include "cuda_memory.h"
 #include "methods.h"
 #include "torch_runtime.h"
 
@@ -7,6 +8,7 @@ namespace opsbench {
 
 void register_models(Registry& registry) {
   models::install_torch_runtime();
+  models::install_cuda_memory_probe();
 #ifdef OPSBENCH_HAVE_TORCH
   models::add_autoencoders(registry);
   models::add_neural_classifiers(registry);

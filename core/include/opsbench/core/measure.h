@@ -22,7 +22,17 @@
 
 namespace opsbench {
 
-// Times and meters one phase ("fit", "score"): figures <phase>.wall, <phase>.cpu, <phase>.peak_rss.
+// Extra per-phase measurements contributed by other folders, e.g. the CUDA caching allocator's peak
+// allocated and reserved bytes (registered by models/ in CUDA builds). start() resets the probe's
+// counters; stop(phase) returns its figures for the phase. Register at start-up only.
+struct PhaseProbe {
+  std::function<void()> start;
+  std::function<std::vector<Figure>(const std::string& phase)> stop;
+};
+void add_phase_probe(PhaseProbe probe);
+
+// Times and meters one phase ("fit", "score"): figures <phase>.wall, <phase>.cpu, <phase>.peak_rss,
+// plus those of every registered PhaseProbe.
 class PhaseMeter {
  public:
   explicit PhaseMeter(std::string phase);
@@ -79,11 +89,14 @@ std::unique_ptr<EnergyMeter> make_rapl_meter(const std::string& powercap_root = 
 class EnergyMonitor {
  public:
   explicit EnergyMonitor(double idle_seconds);
+  // With the given backends instead of NVML and RAPL (tests, other sources).
+  EnergyMonitor(std::vector<std::unique_ptr<EnergyMeter>> meters, double idle_seconds);
   bool available() const { return !meters_.empty(); }
   const std::vector<std::string>& unavailable_reasons() const { return reasons_; }
   void start();
-  // Figures energy.<phase>.gross and energy.<phase>.net (J) per backend, or one unavailable figure
-  // energy.<phase> naming every backend's reason.
+  // Figures energy.<phase>.<backend>.{gross,net} and their sums energy.<phase>.{gross,net} (J), or
+  // one unavailable figure energy.<phase> naming every backend's reason. A backend whose counter did
+  // not advance during the phase gives unavailable figures (below its resolution), never 0 J.
   std::vector<Figure> stop(const std::string& phase);
 
  private:
