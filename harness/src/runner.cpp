@@ -65,6 +65,11 @@ RunSummary run_suite(const Suite& suite, const Registry& registry, const RunOpti
     }
   }
 
+  if (cells.empty()) {
+    throw ConfigError("--filter '" + options.filter + "' matches none of the suite's cells (they are named " +
+                      "<dataset>/<canonical spec>/<repetition>, e.g. " + suite.datasets.front().name + "/" +
+                      methods.front().canonical_spec + "/0)");
+  }
   RunSummary summary;
   summary.total = cells.size();
   summary.store_path = store_path_for(options.out_dir, suite.name);
@@ -82,6 +87,7 @@ RunSummary run_suite(const Suite& suite, const Registry& registry, const RunOpti
   cell_options.measure = suite.measure;
   cell_options.energy = energy.get();
   cell_options.threads = options.threads;
+  cell_options.search = suite.search;
 
   const auto start = Clock::now();
   std::size_t done = 0;
@@ -140,7 +146,8 @@ RunSummary run_suite(const Suite& suite, const Registry& registry, const RunOpti
         SplitSpec split = suite.split;
         if (cell.dataset->train_contamination >= 0) split.train_contamination = cell.dataset->train_contamination;
         parts = prepare_split(*dataset, cell.dataset->name, suite.task, split, suite.preprocess,
-                              derive_seed(suite.seed, suite.name, cell.dataset->name, "split", cell.repetition));
+                              derive_seed(suite.seed, suite.name, cell.dataset->name, "split", cell.repetition),
+                              suite.resample);
       } catch (const std::exception& e) {
         split_error = "preparing repetition " + std::to_string(cell.repetition) + " of dataset '" +
                       cell.dataset->name + "' failed: " + e.what();

@@ -153,3 +153,11 @@ TEST_CASE("a bad filter is a configuration error", "[harness][runner]") {
   options.filter = "([";
   CHECK_THROWS_AS(run_suite(small_suite(registry), registry, options), ConfigError);
 }
+
+TEST_CASE("a filter that matches no cell says how cells are named", "[harness][runner]") {
+  const Registry registry = test_registry();
+  RunOptions options;
+  options.filter = "no-such-method";
+  CHECK_THROWS_WITH(run_suite(small_suite(registry), registry, options),
+                    Catch::Contains("matches none") && Catch::Contains("syn/iforest:"));
+}
