@@ -15,3 +15,8 @@ echo "== opsbench (median of $repeats)"
 echo "== scikit-learn $(/usr/bin/python3 -c 'import sklearn; print(sklearn.__version__)') (median of $repeats)"
 /usr/bin/python3 "$(dirname "$0")/sklearn_detectors.py" --repeats "$repeats"
 /usr/bin/python3 "$(dirname "$0")/sklearn_metrics.py" --repeats "$repeats"
+echo "== opsbench neighbour detectors (median of $repeats)"
+"$build/bench/bench_neighbours" --benchmark_repetitions="$repeats" --benchmark_report_aggregates_only=true \
+  2>/dev/null | grep -E '_median'
+echo "== scikit-learn neighbours (median of $repeats)"
+/usr/bin/python3 "$(dirname "$0")/sklearn_neighbours.py" --repeats "$repeats"
