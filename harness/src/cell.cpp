@@ -9,7 +9,9 @@
 
 #include "opsbench/core/error.h"
 #include "opsbench/core/threshold.h"
+#include "opsbench/datasets/resample.h"
 #include "opsbench/datasets/split.h"
+#include "opsbench/datasets/tfidf.h"
 #include "opsbench/datasets/transforms.h"
 #include "opsbench/harness/store.h"
 
@@ -47,6 +49,7 @@ std::vector<std::unique_ptr<Transform>> make_pipeline(const PreprocessSpec& p) {
   if (p.encode == "onehot") steps.push_back(make_onehot_encoder());
   if (p.encode == "ordinal") steps.push_back(make_ordinal_encoder());
   steps.push_back(make_drop_non_numeric());
+  if (p.weight == "tfidf") steps.push_back(make_tfidf_transform());
   if (p.scale == "standard") steps.push_back(make_standard_scaler());
   if (p.scale == "minmax") steps.push_back(make_minmax_scaler());
   return steps;
@@ -204,9 +207,19 @@ void evaluate_classifier(const ResolvedMethod& method, const PreparedSplit& part
 }  // namespace
 
 PreparedSplit prepare_split(const Dataset& dataset, const std::string& dataset_name, Task task,
-                            const SplitSpec& split, const PreprocessSpec& preprocess, std::uint64_t seed) {
-  const Table& table = dataset.table;
+                            const SplitSpec& split, const PreprocessSpec& preprocess, std::uint64_t seed,
+                            const ResampleSpec& resample) {
   PreparedSplit out;
+  Table resampled_whole;
+  const bool before_split = resample.method != "none" && resample.protocol == "before-split";
+  if (before_split) {
+    if (dataset.given_split) throw ConfigError("dataset '" + dataset_name + "': resampling before the split needs a suite split, not the dataset's own");
+    std::string note;
+    resampled_whole = resample_table(dataset.table, resample.method, resample.k_neighbors, seed ^ 0x2e5a3ULL, 1, &note);
+    out.notes.push_back("resample=" + note + " (before the split)");
+    out.notes.push_back(std::string("warning=") + kResampleBeforeSplitWarning);
+  }
+  const Table& table = before_split ? resampled_whole : dataset.table;
   SplitIndices idx;
   if (dataset.given_split) {
     const auto& parts = *dataset.given_split;
@@ -240,7 +253,13 @@ PreparedSplit prepare_split(const Dataset& dataset, const std::string& dataset_n
     test = step->transform(test);
   }
   out.notes.push_back("preprocess=impute:" + preprocess.impute + ",encode:" + preprocess.encode +
-                      ",scale:" + preprocess.scale);
+                      ",scale:" + preprocess.scale +
+                      (preprocess.weight != "none" ? ",weight:" + preprocess.weight : ""));
+  if (resample.method != "none" && !before_split) {
+    std::string note;
+    train = resample_table(train, resample.method, resample.k_neighbors, seed ^ 0x2e5a3ULL, 1, &note);
+    out.notes.push_back("resample=" + note + " (training part only)");
+  }
   out.train = std::move(train);
   out.validation = std::move(validation);
   out.test = std::move(test);
@@ -268,7 +287,14 @@ void run_cell(const ResolvedMethod& method, const PreparedSplit& parts, const Ce
     if (options.task == Task::kDetect) {
       evaluate_detector(method, parts, options, ctx, record);
     } else {
-      evaluate_classifier(method, parts, options, ctx, record);
+      const auto search = std::find_if(options.search.begin(), options.search.end(),
+                                       [&](const SearchSpec& s) { return s.method == method.entry->name; });
+      if (search == options.search.end()) {
+        evaluate_classifier(method, parts, options, ctx, record);
+      } else {
+        evaluate_classifier(random_search(method, *search, parts.train, options.metrics, ctx, record), parts, options,
+                            ctx, record);
+      }
     }
     for (const auto& [name, value] : record.metrics) {
       if (!std::isfinite(value)) throw ModelError("metric " + name + " is not finite");

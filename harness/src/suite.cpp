@@ -13,6 +13,7 @@
 #include "opsbench/core/error.h"
 #include "opsbench/core/registry.h"
 #include "opsbench/core/threshold.h"
+#include "search_toml.h"
 
 namespace opsbench {
 namespace {
@@ -246,6 +247,7 @@ Suite parse_suite(const std::string& toml_text, const std::string& origin, const
     suite.preprocess.impute = r.str("impute", suite.preprocess.impute);
     suite.preprocess.encode = r.str("encode", suite.preprocess.encode);
     suite.preprocess.scale = r.str("scale", suite.preprocess.scale);
+    suite.preprocess.weight = r.str("weight", suite.preprocess.weight);
     r.finish();
     auto check = [&](const std::string& key, const std::string& v, std::set<std::string> valid) {
       if (!valid.count(v)) {
@@ -257,6 +259,7 @@ Suite parse_suite(const std::string& toml_text, const std::string& origin, const
     check("impute", suite.preprocess.impute, {"mean", "median", "zero", "none"});
     check("encode", suite.preprocess.encode, {"onehot", "ordinal", "drop"});
     check("scale", suite.preprocess.scale, {"standard", "minmax", "none"});
+    check("weight", suite.preprocess.weight, {"tfidf", "none"});
   }
   if (const toml::table* t = top.subtable("threshold")) {
     TableReader r(*t, origin, "threshold");
@@ -290,10 +293,13 @@ Suite parse_suite(const std::string& toml_text, const std::string& origin, const
     if (m.idle_seconds < 0) throw r.error("idle_seconds", "must be >= 0");
     r.finish();
   }
+  if (const toml::table* t = top.subtable("resample")) suite.resample = parse_resample_table(*t, origin);
+  if (const toml::table* t = top.subtable("search")) suite.search = parse_search_table(*t, origin);
   read_datasets(top, suite);
   read_published(top, suite);
   top.finish();
   validate_suite(suite, registry);
+  for (const auto& s : suite.search) validate_search(s, registry, origin);
   return suite;
 }
 
@@ -371,8 +377,15 @@ std::string Suite::to_json() const {
                 {"validation", split.ratios.validation},
                 {"test", split.ratios.test},
                 {"train_contamination", split.train_contamination}};
-  j["preprocess"] = {{"impute", preprocess.impute}, {"encode", preprocess.encode}, {"scale", preprocess.scale}};
+  j["preprocess"] = {{"impute", preprocess.impute}, {"encode", preprocess.encode}, {"scale", preprocess.scale},
+                      {"weight", preprocess.weight}};
   j["threshold"] = {{"policy", threshold.policy}, {"value", threshold.value}};
+  j["resample"] = {{"method", resample.method}, {"protocol", resample.protocol}, {"k_neighbors", resample.k_neighbors}};
+  for (const auto& s : search) {
+    nlohmann::json space = nlohmann::json::object();
+    for (const auto& [k, v] : s.space) space[k] = v;
+    j["search"][s.method] = {{"space", space}, {"n_iter", s.n_iter}, {"folds", s.folds}, {"metric", s.metric}};
+  }
   j["measure"] = {{"latency", measure.latency},
                   {"latency_batch_sizes", measure.latency_options.batch_sizes},
                   {"latency_warmup", measure.latency_options.warmup},

@@ -27,8 +27,11 @@ struct PreparedSplit {
 // Splits (or takes the dataset's given split), applies train contamination control, fits the
 // preprocessing on train and applies it to every part. Throws DataError when a part is empty or the
 // test part holds fewer than two classes (the metrics would be undefined), naming the dataset.
+// `resample` (search.h) rebalances the classes of the training part (train-only) or of the whole
+// table before the split (before-split; adds the leak warning to the notes).
 PreparedSplit prepare_split(const Dataset& dataset, const std::string& dataset_name, Task task,
-                            const SplitSpec& split, const PreprocessSpec& preprocess, std::uint64_t seed);
+                            const SplitSpec& split, const PreprocessSpec& preprocess, std::uint64_t seed,
+                            const ResampleSpec& resample = ResampleSpec());
 
 struct CellOptions {
   Task task = Task::kDetect;
@@ -37,6 +40,7 @@ struct CellOptions {
   MeasureSpec measure;
   EnergyMonitor* energy = nullptr;  // null: energy figures say "not requested"
   int threads = 1;
+  std::vector<SearchSpec> search;  // random search per classifier name (search.h)
 };
 
 // Fits and evaluates one method on prepared parts and fills `record` (whose identity fields the

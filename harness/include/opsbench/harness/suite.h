@@ -17,6 +17,7 @@
 #include "opsbench/core/measure.h"
 #include "opsbench/datasets/split.h"
 #include "opsbench/harness/report_model.h"
+#include "opsbench/harness/search.h"
 
 namespace opsbench {
 
@@ -45,6 +46,7 @@ struct PreprocessSpec {
   std::string impute = "median";  // mean | median | zero | none
   std::string encode = "onehot";  // onehot | ordinal | drop
   std::string scale = "none";     // standard | minmax | none
+  std::string weight = "none";    // none | tfidf (event counts, datasets/tfidf.h; before scale)
 };
 
 struct ThresholdSpec {
@@ -75,6 +77,8 @@ struct Suite {
   PreprocessSpec preprocess;
   ThresholdSpec threshold;
   MeasureSpec measure;
+  ResampleSpec resample;            // [resample] (search.h)
+  std::vector<SearchSpec> search;   // [search.<method>] (search.h)
   std::vector<PublishedValue> published;
 
   // The whole definition as JSON text: stored with each run so reports can be re-rendered.
