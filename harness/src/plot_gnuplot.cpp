@@ -13,6 +13,8 @@
 #include <sstream>
 #include <tuple>
 
+#include "refine_report.h"
+
 namespace opsbench {
 
 namespace {
@@ -167,6 +169,69 @@ void write_file(const fs::path& path, const std::string& text) {
   out << text;
 }
 
+// Refine plots (figures refine.iter.*): one gnuplot data block per series, separated by two blank
+// lines so that `index i` selects series i. Returns the plot command; fills `rows` and `setup`.
+std::string refine_plot(const ReportModel& model, const PlotFile& file, const fs::path& data, std::ostringstream& rows,
+                        std::string& setup) {
+  std::vector<std::string> titles;
+  if (file.kind == "refine-f1-by-dataset") {
+    // The primary metric per method across datasets (the paper's Fig. 5: F1 per contamination).
+    std::vector<std::string> methods;
+    for (const DatasetSummary& ds : model.datasets) {
+      for (const MethodSummary& m : ds.methods) {
+        if (std::find(methods.begin(), methods.end(), m.method) == methods.end()) methods.push_back(m.method);
+      }
+    }
+    for (const std::string& method : methods) {
+      std::string label;
+      rows << "# " << method << "\n";
+      for (std::size_t d = 0; d < model.datasets.size(); ++d) {
+        const DatasetSummary& ds = model.datasets[d];
+        for (const MethodSummary& m : ds.methods) {
+          if (m.method != method) continue;
+          label = short_label(ds, m);
+          if (const MetricSummary* s = m.metric(ds.primary_metric)) {
+            rows << d << ' ' << number(s->stats.mean) << ' ' << number(s->stats.half_width) << ' ' << data_label(ds.name)
+                 << '\n';
+          }
+        }
+      }
+      rows << "\n\n";
+      titles.push_back(label.empty() ? method : label);
+    }
+    std::string xtics;
+    for (std::size_t d = 0; d < model.datasets.size(); ++d) {
+      xtics += (d ? ", " : "") + gp_quote(model.datasets[d].name) + " " + std::to_string(d);
+    }
+    const std::string metric = model.datasets.empty() ? "" : model.datasets.front().primary_metric;
+    setup += "set key outside right\nset xtics (" + xtics + ") rotate by -25 left\nset bmargin 8\nset ylabel " +
+             gp_quote(metric + " (mean +/- 95% CI)") + "\nset xrange [-0.5:" + std::to_string(model.datasets.size()) +
+             "-0.5]\n";
+    std::string plot = "plot ";
+    for (std::size_t i = 0; i < titles.size(); ++i) {
+      plot += (i ? ", " : "") + gp_quote(data.string()) + " index " + std::to_string(i) + " using 1:2:3 with yerrorlines title " +
+              gp_quote(titles[i]);
+    }
+    return plot + "\n";
+  }
+  const bool f1 = file.kind == "refine-f1-iterations";
+  for (const RefineSeries& s : refine_series(model, f1 ? "f1_macro" : "anomaly_ratio_left")) {
+    rows << "# " << s.dataset << " " << s.method << "\n";
+    for (const auto& [it, v] : s.points) rows << it << ' ' << number(v) << '\n';
+    rows << "\n\n";
+    titles.push_back(s.dataset);
+  }
+  setup += "set key outside right\nset xlabel 'iteration'\nset ylabel " +
+           gp_quote(f1 ? "macro F1 on test (median over repetitions)" : "anomaly ratio of the training rows left (median)") +
+           "\n";
+  std::string plot = "plot ";
+  for (std::size_t i = 0; i < titles.size(); ++i) {
+    plot += (i ? ", " : "") + gp_quote(data.string()) + " index " + std::to_string(i) + " using 1:2 with linespoints title " +
+            gp_quote(titles[i]);
+  }
+  return plot + "\n";
+}
+
 }  // namespace
 
 std::string safe_file_component(const std::string& name) {
@@ -191,6 +256,14 @@ std::vector<PlotFile> plan_plots(const ReportModel& model) {
       files.push_back({ds.name, "quality-latency", ds.name + ": " + ds.primary_metric + " against " + axis.figure,
                        stem + "-quality-latency.svg", stem + "-quality-latency.png"});
     }
+  }
+  if (has_refine_figures(model)) {
+    files.push_back({"all", "refine-f1-by-dataset", "primary metric per method and dataset (Refine paper Fig. 5)",
+                     "plots/all-refine-f1-by-dataset.svg", "plots/all-refine-f1-by-dataset.png"});
+    files.push_back({"all", "refine-f1-iterations", "Refine: macro F1 per iteration (paper Fig. 6)",
+                     "plots/all-refine-f1-iterations.svg", "plots/all-refine-f1-iterations.png"});
+    files.push_back({"all", "refine-anomaly-ratio", "Refine: anomaly ratio left per iteration (paper Fig. 7)",
+                     "plots/all-refine-anomaly-ratio.svg", "plots/all-refine-anomaly-ratio.png"});
   }
   return files;
 }
@@ -237,7 +310,10 @@ PlotSet write_plots(const ReportModel& model, const std::string& report_dir, con
     std::ostringstream rows;
     std::string setup = "set title " + gp_quote(file.title) + "\nset grid ytics\nset key off\n";
     std::string plot;
-    if (file.kind == "primary") {
+    if (file.kind.rfind("refine-", 0) == 0) {
+      setup = "set title " + gp_quote(file.title) + "\nset grid ytics\n";
+      plot = refine_plot(model, file, data, rows, setup);
+    } else if (file.kind == "primary") {
       rows << "# method mean ci_half_width n\n";
       for (const MethodSummary& m : ds->methods) {
         if (const MetricSummary* s = m.metric(ds->primary_metric)) {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "opsbench/core/error.h"
+#include "refine_report.h"
 
 namespace opsbench {
 
@@ -263,6 +264,73 @@ void render_plots(const DatasetSummary& ds, const PlotSet& plots, std::ostringst
   }
 }
 
+// Refine's lineage across datasets (only when some cell wrote refine.iter.* figures).
+void render_refine(const ReportModel& model, const PlotSet& plots, std::ostringstream& out) {
+  if (!has_refine_figures(model)) return;
+  out << "## Refine iterations\n\n"
+         "Lineage of the `refine` cells, median over ok cells per dataset. F1, precision and recall are macro "
+         "averages on the test rows with Refine's own threshold (the 99th percentile of the reconstruction MAE of "
+         "the training rows left); the quality table above thresholds every method by the suite's policy instead. "
+         "The anomaly ratio left is computed from training labels for evaluation only: Refine never reads them.\n\n";
+  auto table = [&](const std::string& name, const std::string& title, bool counts) {
+    const std::vector<RefineSeries> series = refine_series(model, name);
+    if (series.empty()) return;
+    int last = 0;
+    for (const auto& s : series) last = std::max(last, s.points.back().first);
+    out << "### " << title << "\n\n";
+    std::vector<std::string> names{"iteration"};
+    for (const auto& s : series) names.push_back(code(s.dataset));
+    out << header(names, "r");
+    for (int it = 1; it <= last; ++it) {
+      std::vector<std::string> cells{std::to_string(it)};
+      for (const auto& s : series) {
+        std::string v = "—";
+        for (const auto& [i, value] : s.points) {
+          if (i == it) v = counts ? std::to_string(std::llround(value)) : format_metric(value);
+        }
+        cells.push_back(v);
+      }
+      out << row(cells);
+    }
+    out << "\n";
+  };
+  table("f1_macro", "Macro F1 per iteration (paper Fig. 6)", false);
+  table("anomaly_ratio_left", "Anomaly ratio of the training rows left (paper Fig. 7)", false);
+  table("samples_left", "Training rows left", true);
+  table("knee_epoch", "Knee epoch (Kneedle on the training curve)", true);
+
+  out << "### Stage times (paper Table III)\n\nSteady-clock wall time per stage: the first iteration, the mean "
+         "per iteration and the sum over all iterations of a cell (median over cells).\n\n";
+  out << header({"dataset", "method", "stage", "first iteration", "mean per iteration", "all iterations"}, "lllr");
+  for (const DatasetSummary& ds : model.datasets) {
+    for (const MethodSummary& m : ds.methods) {
+      const FigureSummary* iterations = m.figure("refine.iterations");
+      if (iterations == nullptr || !iterations->available || iterations->median <= 0) continue;
+      for (const std::string& stage : refine_stages()) {
+        const FigureSummary* total = m.figure("refine.stage." + stage);
+        std::string mean = "—";
+        if (total != nullptr && total->available) mean = format_quantity(total->median / iterations->median, "s");
+        out << row({code(ds.name), code(m.method), stage, figure_text(m.figure("refine.iter.1.time." + stage)), mean,
+                    figure_text(total)});
+      }
+    }
+  }
+  out << "\n";
+  std::vector<const PlotFile*> mine;
+  for (const PlotFile& p : plots.files) {
+    if (p.kind.rfind("refine-", 0) == 0) mine.push_back(&p);
+  }
+  if (mine.empty()) return;
+  out << "### Refine plots\n\n";
+  if (!plots.available) {
+    out << "Plots unavailable: " << plots.unavailable_reason << ".\n\n";
+    return;
+  }
+  for (const PlotFile* p : mine) {
+    out << "![" << cell(p->title) << "](" << p->svg << ")\n\n[" << p->kind << " (PNG)](" << p->png << ")\n\n";
+  }
+}
+
 }  // namespace
 
 std::string format_metric(double value) {
@@ -349,6 +417,7 @@ std::string render_markdown(const ReportModel& model, const ReportOptions& optio
     render_failed(ds, out);
     render_plots(ds, options.plots, out);
   }
+  render_refine(model, options.plots, out);
   std::string text = out.str();
   while (text.size() >= 2 && text[text.size() - 1] == '\n' && text[text.size() - 2] == '\n') text.pop_back();
   return text;
