@@ -15,8 +15,8 @@
 #include <numeric>
 
 #include "opsbench/core/error.h"
+#include "opsbench/core/parallel.h"
 #include "opsbench/core/portable_random.h"
-#include "parallel_blocks.h"
 
 namespace opsbench {
 namespace {
@@ -175,7 +175,8 @@ class Builder {
           if (pos - begin < msl || end - pos < msl) continue;
           const double w_right = node_weight_ - w_left;
           for (int c = 0; c < k_; ++c) right_[c] = total_[c] - left_[c];
-          const double proxy = -w_left * entropy(left_.data(), k_, w_left) - w_right * entropy(right_.data(), k_, w_right);
+          const double proxy =
+              -w_left * entropy(left_.data(), k_, w_left) - w_right * entropy(right_.data(), k_, w_right);
           if (proxy > best.proxy) set_best(best, static_cast<int>(f), pos, v[i], v[i + 1], proxy);
         }
       }
@@ -248,7 +249,8 @@ int TreeGrowth::features_per_node(std::size_t d) const {
     char* endp = nullptr;
     const double v = std::strtod(max_features.c_str(), &endp);
     if (max_features.empty() || *endp != '\0' || !(v > 0))
-      throw ConfigError("max_features '" + max_features + "': valid are all, sqrt, log2, an integer >= 1 or a fraction in (0, 1)");
+      throw ConfigError("max_features '" + max_features +
+                        "': valid are all, sqrt, log2, an integer >= 1 or a fraction in (0, 1)");
     if (max_features.find('.') != std::string::npos && v < 1.0) {
       k = static_cast<int>(v * dd);  // scikit-learn: max(1, int(max_features * n_features))
     } else {
@@ -300,7 +302,8 @@ void check_classifier_input(const Matrix& x, const std::vector<int>& labels, int
   if (x.rows != labels.size())
     throw DataError(fmt::format("{} fit: {} rows but {} labels", method, x.rows, labels.size()));
   if (x.rows > static_cast<std::size_t>(INT32_MAX)) throw DataError(method + " fit: more than 2^31 rows");
-  if (num_classes < 2) throw DataError(fmt::format("{} fit: {} classes declared; at least 2 are needed", method, num_classes));
+  if (num_classes < 2)
+    throw DataError(fmt::format("{} fit: {} classes declared; at least 2 are needed", method, num_classes));
   for (std::size_t r = 0; r < labels.size(); ++r) {
     if (labels[r] < 0 || labels[r] >= num_classes)
       throw DataError(fmt::format("{} fit: row {} has label {}, outside the declared classes 0..{}", method, r,
@@ -422,7 +425,8 @@ void DecisionTree::fit_matrix(const Matrix& x, const std::vector<int>& labels, i
 Matrix DecisionTree::predict_proba_matrix(const Matrix& x, const Context& ctx) const {
   if (tree_.feature.empty()) throw ModelError("tree: predict_proba() called before fit()");
   if (x.cols != num_features_)
-    throw DataError(fmt::format("tree predict: {} feature columns, but the model was fitted on {}", x.cols, num_features_));
+    throw DataError(
+        fmt::format("tree predict: {} feature columns, but the model was fitted on {}", x.cols, num_features_));
   require_finite_rows(x, "tree");
   const auto k = static_cast<std::size_t>(tree_.classes);
   Matrix out(x.rows, k);

@@ -10,7 +10,7 @@
 #include "opsbench/baselines/hbos.h"
 #include "opsbench/baselines/neighbour_search.h"
 #include "opsbench/core/error.h"
-#include "parallel_blocks.h"
+#include "opsbench/core/parallel.h"
 
 namespace opsbench {
 namespace {

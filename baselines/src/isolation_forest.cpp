@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "opsbench/core/error.h"
-#include "parallel_blocks.h"
+#include "opsbench/core/parallel.h"
 
 namespace opsbench {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "opsbench/baselines/decision_tree.h"  // check_classifier_input, class_weights
 #include "opsbench/core/error.h"
-#include "parallel_blocks.h"
+#include "opsbench/core/parallel.h"
 
 namespace opsbench {
 namespace {
@@ -154,8 +154,7 @@ LogisticRegression::LogisticRegression(LogisticRegressionOptions options) : opti
   if (!(options_.c > 0)) throw ConfigError("logreg: C must be > 0");
 }
 
-void LogisticRegression::fit(const Table& train, const std::vector<int>& labels, int num_classes,
-                             const Context& ctx) {
+void LogisticRegression::fit(const Table& train, const std::vector<int>& labels, int num_classes, const Context& ctx) {
   fit_matrix(train.to_matrix(), labels, num_classes, ctx);
 }
 
@@ -190,9 +189,9 @@ void LogisticRegression::fit_matrix(const Matrix& x, const std::vector<int>& lab
       alpha[i] = dot(si, q) / dot(yi, si);
       for (std::size_t j = 0; j < q.size(); ++j) q[j] -= alpha[i] * yi[j];
     }
-    const double gamma = pairs.empty() ? 1.0 / std::max(1.0, std::sqrt(dot(g, g)))
-                                       : dot(pairs.back().first, pairs.back().second) /
-                                             dot(pairs.back().second, pairs.back().second);
+    const double gamma =
+        pairs.empty() ? 1.0 / std::max(1.0, std::sqrt(dot(g, g)))
+                      : dot(pairs.back().first, pairs.back().second) / dot(pairs.back().second, pairs.back().second);
     for (double& v : q) v *= gamma;
     for (std::size_t i = 0; i < pairs.size(); ++i) {
       const auto& [si, yi] = pairs[i];
@@ -249,8 +248,8 @@ void LogisticRegression::fit_matrix(const Matrix& x, const std::vector<int>& lab
 Matrix LogisticRegression::predict_proba_matrix(const Matrix& x, const Context& ctx) const {
   if (coef_.empty()) throw ModelError("logreg: predict_proba() called before fit()");
   if (x.cols != num_features_)
-    throw DataError(fmt::format("logreg predict: {} feature columns, but the model was fitted on {}", x.cols,
-                                num_features_));
+    throw DataError(
+        fmt::format("logreg predict: {} feature columns, but the model was fitted on {}", x.cols, num_features_));
   require_finite_rows(x, "logreg");
   const auto k = static_cast<std::size_t>(classes_);
   const std::size_t d = num_features_;

@@ -10,15 +10,15 @@
 #include <vector>
 
 #include "opsbench/core/error.h"
-#include "parallel_blocks.h"
+#include "opsbench/core/parallel.h"
 
 namespace opsbench {
 namespace {
 
-constexpr std::size_t kLanes = 16;       // training rows per panel
-constexpr std::size_t kMicroRows = 4;    // query rows sharing one panel load
-constexpr std::size_t kBlockRows = 64;   // query rows per work item (fixed: determinism)
-constexpr std::size_t kChunkPanels = 64; // training panels per cache chunk (1024 rows)
+constexpr std::size_t kLanes = 16;        // training rows per panel
+constexpr std::size_t kMicroRows = 4;     // query rows sharing one panel load
+constexpr std::size_t kBlockRows = 64;    // query rows per work item (fixed: determinism)
+constexpr std::size_t kChunkPanels = 64;  // training panels per cache chunk (1024 rows)
 constexpr float kInf = std::numeric_limits<float>::infinity();
 // Unit roundoff of float32.
 constexpr double kUnit32 = 0x1.0p-24;
@@ -147,8 +147,7 @@ void require_finite_matrix(const Matrix& x, const char* what) {
   for (std::size_t r = 0; r < x.rows; ++r) {
     const double* row = x.row(r);
     for (std::size_t c = 0; c < x.cols; ++c)
-      if (!std::isfinite(row[c]))
-        throw DataError(fmt::format("{}: non-finite value at row {}, column {}", what, r, c));
+      if (!std::isfinite(row[c])) throw DataError(fmt::format("{}: non-finite value at row {}, column {}", what, r, c));
   }
 }
 
@@ -288,7 +287,8 @@ Neighbours NeighbourIndex::query(const Matrix& queries, std::size_t k, bool excl
   // Worst-case error of a float32 screening value relative to |q|^2 + |x|^2 (rounding of the
   // centred inputs, the d-term dot product and the final sum), with a factor 2 of margin.
   const double error_factor = 2.0 * (2.0 * static_cast<double>(d_) + 8.0) * kUnit32;
-  const FinishContext finish{queries, rows_, n_, d_, k, available, capacity, exclude_self, error_factor, max_norm_, out};
+  const FinishContext finish{queries,  rows_,        n_,           d_,        k,  available,
+                             capacity, exclude_self, error_factor, max_norm_, out};
 
   // Centred float32 copy of query rows [begin, end), padded with zero rows to `padded`.
   auto centre = [&](std::size_t begin, std::size_t end, std::size_t padded, std::vector<float>& q,
@@ -326,9 +326,9 @@ Neighbours NeighbourIndex::query(const Matrix& queries, std::size_t k, bool excl
       const std::size_t first_panel = b * panels_per_block;
       const std::size_t panel_count = std::min(panels_per_block, num_panels - first_panel);
       for (std::size_t i = begin; i < end; i += kMicroRows)
-        screen_panels(q.data() + i * d_, qn.data() + i, std::min(kMicroRows, end - i), panels_.data(),
-                      norms_.data(), first_panel, panel_count, d_, n_, index.data() + i, /*skip_self=*/a == b,
-                      heaps.data() + i, a == b ? nullptr : heaps.data(), thresholds.data());
+        screen_panels(q.data() + i * d_, qn.data() + i, std::min(kMicroRows, end - i), panels_.data(), norms_.data(),
+                      first_panel, panel_count, d_, n_, index.data() + i, /*skip_self=*/a == b, heaps.data() + i,
+                      a == b ? nullptr : heaps.data(), thresholds.data());
     };
     detail::parallel_blocks(blocks, threads, [&](std::size_t b) { tile(b, b); });
     for (const auto& round : pair_rounds(blocks))
@@ -357,13 +357,14 @@ Neighbours NeighbourIndex::query(const Matrix& queries, std::size_t k, bool excl
     std::vector<float> thresholds(padded, kInf);
     std::vector<Candidate> storage(padded * 2 * capacity);
     std::vector<CandidateHeap> heaps(padded);
-    for (std::size_t i = 0; i < padded; ++i) heaps[i] = {storage.data() + i * 2 * capacity, 0, capacity, &thresholds[i]};
+    for (std::size_t i = 0; i < padded; ++i)
+      heaps[i] = {storage.data() + i * 2 * capacity, 0, capacity, &thresholds[i]};
     for (std::size_t first = 0; first < num_panels; first += kChunkPanels) {
       const std::size_t panel_count = std::min(kChunkPanels, num_panels - first);
       for (std::size_t i = 0; i < count; i += kMicroRows)
-        screen_panels(q.data() + i * d_, qn.data() + i, std::min(kMicroRows, count - i), panels_.data(),
-                      norms_.data(), first, panel_count, d_, n_, no_index.data() + i, /*skip_self=*/false,
-                      heaps.data() + i, nullptr, nullptr);
+        screen_panels(q.data() + i * d_, qn.data() + i, std::min(kMicroRows, count - i), panels_.data(), norms_.data(),
+                      first, panel_count, d_, n_, no_index.data() + i, /*skip_self=*/false, heaps.data() + i, nullptr,
+                      nullptr);
     }
     std::vector<Ranked> ranked;
     for (std::size_t i = 0; i < count; ++i) fallbacks[b] += finish_row(finish, begin + i, heaps[i], qn[i], ranked);

@@ -8,8 +8,8 @@
 #include <random>
 
 #include "opsbench/core/error.h"
+#include "opsbench/core/parallel.h"
 #include "opsbench/core/portable_random.h"
-#include "parallel_blocks.h"
 
 namespace opsbench {
 namespace {
@@ -130,8 +130,8 @@ void RandomForest::fit_matrix(const Matrix& x, const std::vector<int>& labels, i
 Matrix RandomForest::predict_proba_matrix(const Matrix& x, const Context& ctx) const {
   if (trees_.empty()) throw ModelError("forest: predict_proba() called before fit()");
   if (x.cols != num_features_)
-    throw DataError(fmt::format("forest predict: {} feature columns, but the model was fitted on {}", x.cols,
-                                num_features_));
+    throw DataError(
+        fmt::format("forest predict: {} feature columns, but the model was fitted on {}", x.cols, num_features_));
   require_finite_rows(x, "forest");
   const auto k = static_cast<std::size_t>(classes_);
   Matrix out(x.rows, k, 0.0);

@@ -11,8 +11,8 @@
 #include <utility>
 
 #include "opsbench/core/error.h"
+#include "opsbench/core/parallel.h"
 #include "opsbench/core/portable_random.h"
-#include "parallel_for.h"
 
 namespace opsbench {
 namespace {
@@ -64,7 +64,8 @@ class KdTree {
     if (best_spread <= 0) return id;  // all rows identical: stay a leaf
     const std::size_t mid = begin + (end - begin) / 2;
     const auto dim = static_cast<std::size_t>(best_dim);
-    std::nth_element(index_.begin() + static_cast<std::ptrdiff_t>(begin), index_.begin() + static_cast<std::ptrdiff_t>(mid),
+    std::nth_element(index_.begin() + static_cast<std::ptrdiff_t>(begin),
+                     index_.begin() + static_cast<std::ptrdiff_t>(mid),
                      index_.begin() + static_cast<std::ptrdiff_t>(end), [&](std::size_t a, std::size_t b) {
                        const double va = x_(a, dim), vb = x_(b, dim);
                        return va < vb || (va == vb && a < b);
@@ -138,7 +139,7 @@ std::vector<std::size_t> nearest_neighbours(const Matrix& x, int k, int threads)
   if (kk == 0) return out;
   const KdTree tree(x);
   constexpr std::size_t kBlock = 1024;
-  detail::parallel_for((x.rows + kBlock - 1) / kBlock, threads, [&](std::size_t b) {
+  detail::parallel_blocks((x.rows + kBlock - 1) / kBlock, threads, [&](std::size_t b) {
     std::vector<std::pair<double, std::size_t>> heap;
     for (std::size_t r = b * kBlock; r < std::min(x.rows, (b + 1) * kBlock); ++r) {
       tree.query(r, kk, heap);
@@ -217,8 +218,8 @@ Resampled remove_tomek_links(const Matrix& x, const std::vector<int>& y, int thr
   return out;
 }
 
-Resampled smote_tomek(const Matrix& x, const std::vector<int>& y, int num_classes, int k_neighbors,
-                      std::uint64_t seed, int threads) {
+Resampled smote_tomek(const Matrix& x, const std::vector<int>& y, int num_classes, int k_neighbors, std::uint64_t seed,
+                      int threads) {
   Resampled s = smote(x, y, num_classes, k_neighbors, seed, threads);
   Resampled t = remove_tomek_links(s.x, s.y, threads);
   t.synthetic = s.synthetic;

@@ -108,6 +108,27 @@ void metered(const std::string& phase, const CellOptions& options, RunRecord& re
   }
 }
 
+// What every fitted method adds to its record: the latency distribution of its scoring call on
+// test batches, its model size and its own diagnostics.
+template <typename Method, typename ScoreBatch>
+void record_after_fit(const Method& method, const char* family, const Table& test, const CellOptions& options,
+                      ScoreBatch&& score_batch, RunRecord& record) {
+  if (options.measure.latency) {
+    const auto batches = slice_batches(test, options.measure.latency_options);
+    append(record.figures,
+           measure_latency([&](std::size_t begin, std::size_t count) { score_batch(batches.at({begin, count})); },
+                           test.num_rows(), options.measure.latency_options));
+  }
+  Figure size;
+  size.name = "model_size";
+  size.value = static_cast<double>(method.model_size_bytes());
+  size.unit = "bytes";
+  size.source = std::string(family) + "::model_size_bytes (fitted state)";
+  record.figures.push_back(size);
+  append(record.figures, method.diagnostics());
+  for (auto& [key, value] : method.diagnostic_info()) record.info[key] = value;
+}
+
 void evaluate_detector(const ResolvedMethod& method, const PreparedSplit& parts, const CellOptions& options,
                        const Context& ctx, RunRecord& record) {
   std::unique_ptr<Detector> detector = method.entry->make_detector(method.options);
@@ -134,23 +155,12 @@ void evaluate_detector(const ResolvedMethod& method, const PreparedSplit& parts,
   const double threshold = compute_threshold(policy, train_scores, validation_scores, validation_labels);
   record.info["threshold"] = policy.canonical() + " -> " + format_double(threshold);
 
-  if (options.measure.latency) {
-    const auto batches = slice_batches(parts.test, options.measure.latency_options);
-    append(record.figures, measure_latency(
-                               [&](std::size_t begin, std::size_t count) {
-                                 const auto scores = detector->score(batches.at({begin, count}), ctx);
-                                 if (scores.empty()) throw ModelError("empty score batch");
-                               },
-                               parts.test.num_rows(), options.measure.latency_options));
-  }
-  Figure size;
-  size.name = "model_size";
-  size.value = static_cast<double>(detector->model_size_bytes());
-  size.unit = "bytes";
-  size.source = "Detector::model_size_bytes (fitted state)";
-  record.figures.push_back(size);
-  append(record.figures, detector->diagnostics());
-  for (auto& [key, value] : detector->diagnostic_info()) record.info[key] = value;
+  record_after_fit(
+      *detector, "Detector", parts.test, options,
+      [&](const Table& batch) {
+        if (detector->score(batch, ctx).empty()) throw ModelError("empty score batch");
+      },
+      record);
 
   MetricInput input;
   input.y_true = parts.test.label().values;
@@ -171,22 +181,9 @@ void evaluate_classifier(const ResolvedMethod& method, const PreparedSplit& part
     throw ModelError(method.canonical_spec + " returned a probability matrix of the wrong shape");
   }
   check_finite(proba.data, method.canonical_spec);
-  if (options.measure.latency) {
-    const auto batches = slice_batches(parts.test, options.measure.latency_options);
-    append(record.figures, measure_latency(
-                               [&](std::size_t begin, std::size_t count) {
-                                 classifier->predict_proba(batches.at({begin, count}), ctx);
-                               },
-                               parts.test.num_rows(), options.measure.latency_options));
-  }
-  Figure size;
-  size.name = "model_size";
-  size.value = static_cast<double>(classifier->model_size_bytes());
-  size.unit = "bytes";
-  size.source = "Classifier::model_size_bytes (fitted state)";
-  record.figures.push_back(size);
-  append(record.figures, classifier->diagnostics());
-  for (auto& [key, value] : classifier->diagnostic_info()) record.info[key] = value;
+  record_after_fit(
+      *classifier, "Classifier", parts.test, options, [&](const Table& batch) { classifier->predict_proba(batch, ctx); },
+      record);
 
   MetricInput input;
   input.y_true = parts.test.label().values;
