@@ -14,6 +14,7 @@
 #include "opsbench/core/portable_random.h"
 #include "opsbench/datasets/split.h"
 #include "search_toml.h"
+#include "toml_text.h"
 
 namespace opsbench {
 
@@ -22,19 +23,6 @@ const char* const kResampleBeforeSplitWarning =
     "training, so test metrics are optimistic; compare with protocol = \"train-only\"";
 
 namespace {
-
-std::string where_of(const std::string& origin, const toml::source_region& region) {
-  if (!region.begin) return origin;
-  return fmt::format("{}:{}:{}", origin, region.begin.line, region.begin.column);
-}
-
-std::string value_text(const toml::node& node, const std::string& where) {
-  if (auto s = node.value_exact<std::string>()) return *s;
-  if (auto b = node.value_exact<bool>()) return *b ? "true" : "false";
-  if (auto i = node.value_exact<std::int64_t>()) return std::to_string(*i);
-  if (auto d = node.value_exact<double>()) return format_double(*d);
-  throw ConfigError(where + ": expected a string, number or boolean");
-}
 
 // Candidate grid index -> option values (mixed radix over the space, first option slowest).
 std::vector<std::pair<std::string, std::string>> candidate(const SearchSpec& spec, std::uint64_t index) {
@@ -70,13 +58,13 @@ ResampleSpec parse_resample_table(const toml::table& table, const std::string& o
   ResampleSpec spec;
   for (const auto& [key, node] : table) {
     const std::string k(key.str());
-    const std::string where = where_of(origin, node.source()) + ": resample." + k;
+    const std::string where = toml_place(origin, node.source()) + ": resample." + k;
     if (k == "method") {
-      spec.method = value_text(node, where);
+      spec.method = toml_value_text(node, where, false);
       if (!std::set<std::string>{"none", "smote", "tomek", "smote-tomek"}.count(spec.method))
         throw ConfigError(where + ": '" + spec.method + "' is not valid; valid: none, smote, tomek, smote-tomek");
     } else if (k == "protocol") {
-      spec.protocol = value_text(node, where);
+      spec.protocol = toml_value_text(node, where, false);
       if (spec.protocol != "train-only" && spec.protocol != "before-split")
         throw ConfigError(where + ": '" + spec.protocol + "' is not valid; valid: train-only, before-split");
     } else if (k == "k_neighbors") {
@@ -95,21 +83,21 @@ std::vector<SearchSpec> parse_search_table(const toml::table& table, const std::
   for (const auto& [name, node] : table) {
     const std::string method(name.str());
     const toml::table* sub = node.as_table();
-    if (!sub) throw ConfigError(where_of(origin, node.source()) + ": search." + method + ": expected a table");
+    if (!sub) throw ConfigError(toml_place(origin, node.source()) + ": search." + method + ": expected a table");
     SearchSpec spec;
     spec.method = method;
     for (const auto& [key, value] : *sub) {
       const std::string k(key.str());
-      const std::string where = where_of(origin, value.source()) + ": search." + method + "." + k;
+      const std::string where = toml_place(origin, value.source()) + ": search." + method + "." + k;
       if (k == "n_iter" || k == "folds") {
         const auto v = value.value_exact<std::int64_t>();
         if (!v) throw ConfigError(where + ": expected an integer");
         (k == "n_iter" ? spec.n_iter : spec.folds) = static_cast<int>(*v);
       } else if (k == "metric") {
-        spec.metric = value_text(value, where);
+        spec.metric = toml_value_text(value, where, false);
       } else if (const toml::array* arr = value.as_array()) {
         std::vector<std::string> values;
-        for (const auto& item : *arr) values.push_back(value_text(item, where));
+        for (const auto& item : *arr) values.push_back(toml_value_text(item, where, false));
         if (values.empty()) throw ConfigError(where + ": the list of values is empty");
         spec.space.emplace_back(k, std::move(values));
       } else {

@@ -1,27 +1,23 @@
 #include "opsbench/harness/suite.h"
 
+#include <toml++/toml.h>
+
 #include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
-#include <toml++/toml.h>
 
 #include "opsbench/core/error.h"
 #include "opsbench/core/registry.h"
 #include "opsbench/core/threshold.h"
 #include "search_toml.h"
+#include "toml_text.h"
 
 namespace opsbench {
 namespace {
-
-std::string place(const std::string& origin, const toml::source_region& where) {
-  if (!where.begin) return origin;
-  return origin + ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
-}
 
 // Reads typed values from one TOML table and rejects keys that are not expected.
 class TableReader {
@@ -32,7 +28,7 @@ class TableReader {
   ConfigError error(const std::string& key, const std::string& message) const {
     const toml::node* node = table_.get(key);
     const auto& where = node ? node->source() : table_.source();
-    return ConfigError(place(origin_, where) + ": " + full(key) + ": " + message);
+    return ConfigError(toml_place(origin_, where) + ": " + full(key) + ": " + message);
   }
 
   bool has(const std::string& key) {
@@ -75,7 +71,7 @@ class TableReader {
     if (!arr) throw error(key, "expected an array of strings");
     for (const auto& item : *arr) {
       const auto v = item.value<std::string>();
-      if (!v) throw ConfigError(place(origin_, item.source()) + ": " + full(key) + ": expected a string");
+      if (!v) throw ConfigError(toml_place(origin_, item.source()) + ": " + full(key) + ": expected a string");
       out.push_back(*v);
     }
     return out;
@@ -102,7 +98,8 @@ class TableReader {
       if (!seen_.count(k)) {
         std::string valid;
         for (const auto& s : seen_) valid += (valid.empty() ? "" : ", ") + s;
-        throw ConfigError(place(origin_, node.source()) + ": unknown key '" + full(k) + "'; valid keys here: " + valid);
+        throw ConfigError(toml_place(origin_, node.source()) + ": unknown key '" + full(k) +
+                          "'; valid keys here: " + valid);
       }
     }
   }
@@ -118,30 +115,13 @@ class TableReader {
   std::set<std::string> seen_;
 };
 
-// Reader options are written as TOML values and passed on in spec-string form.
-std::string option_text(const toml::node& node, const std::string& where) {
-  if (auto s = node.value_exact<std::string>()) return *s;
-  if (auto b = node.value_exact<bool>()) return *b ? "true" : "false";
-  if (auto i = node.value_exact<std::int64_t>()) return std::to_string(*i);
-  if (auto d = node.value_exact<double>()) return format_double(*d);
-  if (const toml::array* arr = node.as_array()) {
-    std::string out;
-    for (const auto& item : *arr) {
-      if (!out.empty()) out += ";";
-      out += option_text(item, where);
-    }
-    return out;
-  }
-  throw ConfigError(where + ": unsupported option value (use a string, number, boolean or array)");
-}
-
 void read_datasets(TableReader& top, Suite& suite) {
   const toml::array* arr = top.array("datasets");
   if (!arr || arr->empty()) throw top.error("datasets", "a suite needs at least one [[datasets]] entry");
   std::set<std::string> names;
   for (const auto& node : *arr) {
     const toml::table* t = node.as_table();
-    if (!t) throw ConfigError(place(top.origin(), node.source()) + ": datasets: expected a table");
+    if (!t) throw ConfigError(toml_place(top.origin(), node.source()) + ": datasets: expected a table");
     TableReader r(*t, top.origin(), "datasets");
     DatasetSpec d;
     d.reader = r.str("reader", "");
@@ -152,7 +132,8 @@ void read_datasets(TableReader& top, Suite& suite) {
     if (!names.insert(d.name).second) throw r.error("name", "dataset name '" + d.name + "' used twice");
     if (const toml::table* opts = r.subtable("options")) {
       for (const auto& [key, value] : *opts) {
-        d.options.emplace_back(std::string(key.str()), option_text(value, place(top.origin(), value.source())));
+        d.options.emplace_back(std::string(key.str()),
+                               toml_value_text(value, toml_place(top.origin(), value.source()), true));
       }
     }
     r.finish();
@@ -165,7 +146,7 @@ void read_published(TableReader& top, Suite& suite) {
   if (!arr) return;
   for (const auto& node : *arr) {
     const toml::table* t = node.as_table();
-    if (!t) throw ConfigError(place(top.origin(), node.source()) + ": published: expected a table");
+    if (!t) throw ConfigError(toml_place(top.origin(), node.source()) + ": published: expected a table");
     TableReader r(*t, top.origin(), "published");
     PublishedValue p;
     p.dataset = r.str("dataset", "");
@@ -177,7 +158,7 @@ void read_published(TableReader& top, Suite& suite) {
     p.source = r.str("source", "");
     p.note = r.str("note", "");
     if (p.dataset.empty() || p.method.empty() || p.metric.empty() || p.source.empty()) {
-      throw ConfigError(place(top.origin(), node.source()) +
+      throw ConfigError(toml_place(top.origin(), node.source()) +
                         ": published: dataset, method, metric, value and source are required");
     }
     r.finish();
@@ -200,7 +181,7 @@ Suite parse_suite(const std::string& toml_text, const std::string& origin, const
   try {
     root = toml::parse(toml_text, origin);
   } catch (const toml::parse_error& e) {
-    throw ConfigError(place(origin, e.source()) + ": " + std::string(e.description()));
+    throw ConfigError(toml_place(origin, e.source()) + ": " + std::string(e.description()));
   }
   Suite suite;
   suite.path = origin;
@@ -348,7 +329,8 @@ void validate_suite(const Suite& suite, const Registry& registry) {
   const auto& r = suite.split.ratios;
   if (r.train <= 0 || r.test <= 0 || r.validation < 0 || std::abs(r.train + r.validation + r.test - 1.0) > 1e-9) {
     throw ConfigError(where + ": split: train and test must be > 0, validation >= 0, and the three sum to 1 (got " +
-                      format_double(r.train) + " + " + format_double(r.validation) + " + " + format_double(r.test) + ")");
+                      format_double(r.train) + " + " + format_double(r.validation) + " + " + format_double(r.test) +
+                      ")");
   }
   if (suite.split.train_contamination >= 1.0) {
     throw ConfigError(where + ": split.train_contamination must be in [0, 1)");
@@ -377,8 +359,10 @@ std::string Suite::to_json() const {
                 {"validation", split.ratios.validation},
                 {"test", split.ratios.test},
                 {"train_contamination", split.train_contamination}};
-  j["preprocess"] = {{"impute", preprocess.impute}, {"encode", preprocess.encode}, {"scale", preprocess.scale},
-                      {"weight", preprocess.weight}};
+  j["preprocess"] = {{"impute", preprocess.impute},
+                     {"encode", preprocess.encode},
+                     {"scale", preprocess.scale},
+                     {"weight", preprocess.weight}};
   j["threshold"] = {{"policy", threshold.policy}, {"value", threshold.value}};
   j["resample"] = {{"method", resample.method}, {"protocol", resample.protocol}, {"k_neighbors", resample.k_neighbors}};
   for (const auto& s : search) {
@@ -394,8 +378,12 @@ std::string Suite::to_json() const {
                   {"idle_seconds", measure.idle_seconds}};
   j["published"] = nlohmann::json::array();
   for (const auto& p : published) {
-    j["published"].push_back({{"dataset", p.dataset}, {"method", p.method}, {"metric", p.metric},
-                              {"value", p.value}, {"tolerance", p.tolerance}, {"source", p.source},
+    j["published"].push_back({{"dataset", p.dataset},
+                              {"method", p.method},
+                              {"metric", p.metric},
+                              {"value", p.value},
+                              {"tolerance", p.tolerance},
+                              {"source", p.source},
                               {"note", p.note}});
   }
   return j.dump(2);
