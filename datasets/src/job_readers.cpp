@@ -13,6 +13,7 @@
 #include "opsbench/core/error.h"
 #include "opsbench/datasets/csv_dataset.h"
 #include "opsbench/datasets/job_traces.h"
+#include "google_reader.h"
 #include "readers.h"
 
 namespace opsbench {
@@ -354,6 +355,7 @@ void add_job_readers(Registry& registry) {
   registry.add(entry("sacct", "Slurm sacct --parsable2 output: one row per job (steps folded), end state as label",
                      &read_sacct));
   registry.add(entry("swf", "Standard Workload Format trace: one row per job, status as label", &read_swf));
+  registry.add(google2011_reader_entry());
 }
 
 }  // namespace opsbench
