@@ -338,6 +338,7 @@ MeanCi mean_ci(const std::vector<double>& values, double level) {
   for (double v : values) squares += (v - out.mean) * (v - out.mean);
   const double df = static_cast<double>(out.n - 1);
   const double sd = std::sqrt(squares / df);
+  out.stddev = sd;
   out.half_width = student_t_quantile(level, df) * sd / std::sqrt(static_cast<double>(out.n));
   return out;
 }

@@ -111,7 +111,7 @@ void render_data_files(const ReportModel& model, std::ostringstream& out) {
 
 void render_quality(const ReportModel& model, const DatasetSummary& ds, std::ostringstream& out) {
   out << "### Quality\n\nMean ± " << percent(model.ci_level)
-      << " confidence half-width (Student t) over repetitions; n = ok cells with the metric";
+      << " confidence half-width (Student t) over repetitions; sd = standard deviation over repetitions; n = ok cells with the metric";
   if (!ds.primary_metric.empty()) out << "; primary metric: **" << ds.primary_metric << "**";
   out << ".\n\n";
   if (ds.metric_names.empty()) {
@@ -127,7 +127,8 @@ void render_quality(const ReportModel& model, const DatasetSummary& ds, std::ost
       const MetricSummary* s = m.metric(name);
       cells.push_back(s == nullptr ? "—"
                                    : format_metric(s->stats.mean) + " ± " + format_metric(s->stats.half_width) +
-                                         " (n=" + std::to_string(s->stats.n) + ")");
+                                         " (sd " + format_metric(s->stats.stddev) + ", n=" +
+                                         std::to_string(s->stats.n) + ")");
     }
     out << row(cells);
   }

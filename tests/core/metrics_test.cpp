@@ -205,9 +205,11 @@ TEST_CASE("Student-t quantile and mean_ci", "[core][metrics]") {
   CHECK(ci.n == 5);
   CHECK(ci.mean == Approx(0.826).epsilon(kTol));                      // NumPy 1.24.2
   CHECK(ci.half_width == Approx(0.03354791384926658).epsilon(1e-9));  // SciPy 1.10.1
+  CHECK(ci.stddev == Approx(0.02701851217221256).epsilon(1e-12));               // NumPy 1.24.2 std(ddof=1)
   const MeanCi one = mean_ci({0.7});
   CHECK(one.mean == 0.7);
   CHECK(one.half_width == 0.0);
+  CHECK(one.stddev == 0.0);
   CHECK_THROWS_AS(mean_ci({}), DataError);
   CHECK_THROWS_AS(mean_ci({1.0, 2.0}, 0.0), ConfigError);
 }

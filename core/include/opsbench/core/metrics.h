@@ -60,6 +60,7 @@ Interval bootstrap_interval(const std::vector<int>& y_true, const std::vector<do
 struct MeanCi {
   double mean = 0;
   double half_width = 0;
+  double stddev = 0;  // sample standard deviation (n - 1); 0 for a single value
   std::size_t n = 0;
 };
 MeanCi mean_ci(const std::vector<double>& values, double level = 0.95);
