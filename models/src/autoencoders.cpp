@@ -31,69 +31,12 @@
 #include <vector>
 
 #include "methods.h"
+#include "mlp.h"
 #include "opsbench/core/error.h"
 #include "opsbench/core/portable_random.h"
 
 namespace opsbench::models {
 namespace {
-
-struct MlpAutoencoderOptions {
-  explicit MlpAutoencoderOptions(std::int64_t input_dim) : input_dim_(input_dim) {}
-  TORCH_ARG(std::int64_t, input_dim);
-  TORCH_ARG(std::vector<std::int64_t>, hidden) = std::vector<std::int64_t>{64, 32, 64};
-  TORCH_ARG(std::string, activation) = "relu";  // relu | tanh | sigmoid | leaky_relu
-};
-
-class MlpAutoencoderImpl : public torch::nn::Cloneable<MlpAutoencoderImpl> {
- public:
-  explicit MlpAutoencoderImpl(MlpAutoencoderOptions options) : options_(std::move(options)) { reset(); }
-
-  void reset() override {
-    layers_ = register_module("layers", torch::nn::ModuleList());
-    std::int64_t in = options_.input_dim();
-    std::vector<std::int64_t> widths = options_.hidden();
-    widths.push_back(options_.input_dim());
-    for (std::int64_t out : widths) {
-      layers_->push_back(torch::nn::Linear(in, out));
-      in = out;
-    }
-  }
-
-  torch::Tensor forward(torch::Tensor x) {
-    const std::size_t n = layers_->size();
-    for (std::size_t i = 0; i < n; ++i) {
-      x = layers_->ptr<torch::nn::LinearImpl>(i)->forward(x);
-      if (i + 1 < n) x = activate(x);
-    }
-    return x;
-  }
-
- private:
-  torch::Tensor activate(const torch::Tensor& x) const {
-    const std::string& a = options_.activation();
-    if (a == "tanh") return torch::tanh(x);
-    if (a == "sigmoid") return torch::sigmoid(x);
-    if (a == "leaky_relu") return torch::leaky_relu(x, 0.01);
-    return torch::relu(x);
-  }
-
-  MlpAutoencoderOptions options_;
-  torch::nn::ModuleList layers_{nullptr};
-};
-TORCH_MODULE(MlpAutoencoder);
-
-torch::Tensor to_float_tensor(const Matrix& x, const torch::Device& device, const char* what) {
-  torch::Tensor t = torch::empty({static_cast<std::int64_t>(x.rows), static_cast<std::int64_t>(x.cols)}, torch::kFloat);
-  float* p = t.data_ptr<float>();
-  for (std::size_t i = 0; i < x.data.size(); ++i) {
-    if (!std::isfinite(x.data[i])) {
-      throw DataError(std::string("mlp-ae: ") + what + " row " + std::to_string(i / x.cols) + ", column " +
-                      std::to_string(i % x.cols) + " is not finite");
-    }
-    p[i] = static_cast<float>(x.data[i]);
-  }
-  return t.to(device);
-}
 
 class MlpAeDetector : public Detector {
  public:
@@ -103,19 +46,7 @@ class MlpAeDetector : public Detector {
         lr_(o.get_double("lr")),
         activation_(o.get_string("activation")),
         euclidean_(o.get_string("score") == "euclidean") {
-    for (const auto& w : o.get_list("layers")) {
-      std::size_t used = 0;
-      long long v = 0;
-      try {
-        v = std::stoll(w, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != w.size() || v < 1 || v > (1 << 20)) {
-        throw ConfigError("mlp-ae: layers entry '" + w + "' is not a width in [1, 1048576]");
-      }
-      hidden_.push_back(v);
-    }
+    hidden_ = parse_layer_widths(o.get_list("layers"), "mlp-ae");
   }
 
   void fit(const Table& train, const Context& ctx) override {
@@ -123,7 +54,7 @@ class MlpAeDetector : public Detector {
     if (x.rows == 0 || x.cols == 0) throw DataError("mlp-ae: the training table is empty");
     device_ = ctx.device == Device::kCuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     cols_ = x.cols;
-    const torch::Tensor t = to_float_tensor(x, device_, "training");
+    const torch::Tensor t = to_float_tensor(x, device_, "mlp-ae", "training");
     torch::manual_seed(ctx.seed);
     std::vector<std::int64_t> hidden = hidden_;
     if (hidden.empty()) {
@@ -132,7 +63,9 @@ class MlpAeDetector : public Detector {
       hidden = {h, z, h};
     }
     widths_ = hidden;
-    model_ = MlpAutoencoder(MlpAutoencoderOptions(static_cast<std::int64_t>(x.cols)).hidden(hidden).activation(activation_));
+    model_ = Mlp(MlpOptions(static_cast<std::int64_t>(x.cols), static_cast<std::int64_t>(x.cols))
+                     .hidden(hidden)
+                     .activation(activation_));
     model_->to(device_);
     torch::optim::Adam optimizer(model_->parameters(), torch::optim::AdamOptions(lr_));
     std::mt19937_64 rng = ctx.rng(0x6d6c7061ULL);
@@ -174,7 +107,7 @@ class MlpAeDetector : public Detector {
       throw DataError("mlp-ae: fitted on " + std::to_string(cols_) + " columns, asked to score " +
                       std::to_string(x.cols));
     }
-    const torch::Tensor t = to_float_tensor(x, device_, "scored");
+    const torch::Tensor t = to_float_tensor(x, device_, "mlp-ae", "scored");
     torch::NoGradGuard no_grad;
     std::vector<double> out;
     out.reserve(x.rows);
@@ -204,7 +137,8 @@ class MlpAeDetector : public Detector {
     out.push_back({"mlp_ae.final_train_mse", curve_.empty() ? 0.0 : curve_.back(), "MSE",
                    "mean training loss of the last epoch (training-mode passes)", true, ""});
     out.push_back({"mlp_ae.train_time", train_seconds_, "s", "steady_clock", true, ""});
-    out.push_back({"mlp_ae.bottleneck", widths_.empty() ? 0.0 : static_cast<double>(*std::min_element(widths_.begin(), widths_.end())),
+    out.push_back({"mlp_ae.bottleneck",
+                   widths_.empty() ? 0.0 : static_cast<double>(*std::min_element(widths_.begin(), widths_.end())),
                    "units", "narrowest hidden layer as fitted", true, ""});
     return out;
   }
@@ -218,7 +152,7 @@ class MlpAeDetector : public Detector {
   std::vector<std::int64_t> widths_;  // as fitted
   std::size_t cols_ = 0;
   torch::Device device_ = torch::kCPU;
-  mutable MlpAutoencoder model_{nullptr};  // forward() is non-const in libtorch; scoring does not change it
+  mutable Mlp model_{nullptr};  // forward() is non-const in libtorch; scoring does not change it
   std::vector<double> curve_;
   double train_seconds_ = 0;
 };

@@ -26,72 +26,12 @@
 #include <vector>
 
 #include "methods.h"
+#include "mlp.h"
 #include "opsbench/core/error.h"
 #include "opsbench/core/portable_random.h"
 
 namespace opsbench::models {
 namespace {
-
-struct MlpClassifierNetOptions {
-  MlpClassifierNetOptions(std::int64_t input_dim, std::int64_t num_classes)
-      : input_dim_(input_dim), num_classes_(num_classes) {}
-  TORCH_ARG(std::int64_t, input_dim);
-  TORCH_ARG(std::int64_t, num_classes);
-  TORCH_ARG(std::vector<std::int64_t>, hidden) = std::vector<std::int64_t>{64, 32};
-  TORCH_ARG(std::string, activation) = "relu";  // relu | tanh | sigmoid | leaky_relu
-};
-
-class MlpClassifierNetImpl : public torch::nn::Cloneable<MlpClassifierNetImpl> {
- public:
-  explicit MlpClassifierNetImpl(MlpClassifierNetOptions options) : options_(std::move(options)) { reset(); }
-
-  void reset() override {
-    layers_ = register_module("layers", torch::nn::ModuleList());
-    std::int64_t in = options_.input_dim();
-    std::vector<std::int64_t> widths = options_.hidden();
-    widths.push_back(options_.num_classes());
-    for (std::int64_t out : widths) {
-      layers_->push_back(torch::nn::Linear(in, out));
-      in = out;
-    }
-  }
-
-  // Logits, rows x num_classes.
-  torch::Tensor forward(torch::Tensor x) {
-    const std::size_t n = layers_->size();
-    for (std::size_t i = 0; i < n; ++i) {
-      x = layers_->ptr<torch::nn::LinearImpl>(i)->forward(x);
-      if (i + 1 < n) x = activate(x);
-    }
-    return x;
-  }
-
- private:
-  torch::Tensor activate(const torch::Tensor& x) const {
-    const std::string& a = options_.activation();
-    if (a == "tanh") return torch::tanh(x);
-    if (a == "sigmoid") return torch::sigmoid(x);
-    if (a == "leaky_relu") return torch::leaky_relu(x, 0.01);
-    return torch::relu(x);
-  }
-
-  MlpClassifierNetOptions options_;
-  torch::nn::ModuleList layers_{nullptr};
-};
-TORCH_MODULE(MlpClassifierNet);
-
-torch::Tensor to_float_tensor(const Matrix& x, const torch::Device& device, const char* what) {
-  torch::Tensor t = torch::empty({static_cast<std::int64_t>(x.rows), static_cast<std::int64_t>(x.cols)}, torch::kFloat);
-  float* p = t.data_ptr<float>();
-  for (std::size_t i = 0; i < x.data.size(); ++i) {
-    if (!std::isfinite(x.data[i])) {
-      throw DataError(std::string("mlp: ") + what + " row " + std::to_string(i / x.cols) + ", column " +
-                      std::to_string(i % x.cols) + " is not finite (impute first)");
-    }
-    p[i] = static_cast<float>(x.data[i]);
-  }
-  return t.to(device);
-}
 
 class MlpClassifier : public Classifier {
  public:
@@ -101,18 +41,7 @@ class MlpClassifier : public Classifier {
         lr_(o.get_double("lr")),
         weight_decay_(o.get_double("weight_decay")),
         activation_(o.get_string("activation")) {
-    for (const auto& w : o.get_list("layers")) {
-      std::size_t used = 0;
-      long long v = 0;
-      try {
-        v = std::stoll(w, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != w.size() || v < 1 || v > (1 << 20))
-        throw ConfigError("mlp: layers entry '" + w + "' is not a width in [1, 1048576]");
-      hidden_.push_back(v);
-    }
+    hidden_ = parse_layer_widths(o.get_list("layers"), "mlp");
   }
 
   void fit(const Table& train, const std::vector<int>& labels, int num_classes, const Context& ctx) override {
@@ -131,13 +60,11 @@ class MlpClassifier : public Classifier {
     device_ = ctx.device == Device::kCuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     cols_ = x.cols;
     classes_ = num_classes;
-    const torch::Tensor tx = to_float_tensor(x, device_, "training");
+    const torch::Tensor tx = to_float_tensor(x, device_, "mlp", "training");
     const auto n = static_cast<std::int64_t>(x.rows);
     const torch::Tensor ty = torch::from_blob(y.data(), {n}, torch::kLong).clone().to(device_);
     torch::manual_seed(ctx.seed);
-    model_ = MlpClassifierNet(MlpClassifierNetOptions(static_cast<std::int64_t>(x.cols), num_classes)
-                                  .hidden(hidden_)
-                                  .activation(activation_));
+    model_ = Mlp(MlpOptions(static_cast<std::int64_t>(x.cols), num_classes).hidden(hidden_).activation(activation_));
     model_->to(device_);
     torch::optim::Adam optimizer(model_->parameters(), torch::optim::AdamOptions(lr_).weight_decay(weight_decay_));
     std::mt19937_64 rng = ctx.rng(0x6d6c70636cULL);
@@ -153,8 +80,8 @@ class MlpClassifier : public Classifier {
       torch::Tensor loss_sum = torch::zeros({}, tx.options());
       for (std::int64_t begin = 0; begin < n; begin += batch_size_) {
         const std::int64_t len = std::min(batch_size_, n - begin);
-        const torch::Tensor loss = torch::nn::functional::cross_entropy(model_->forward(sx.narrow(0, begin, len)),
-                                                                        sy.narrow(0, begin, len));
+        const torch::Tensor loss =
+            torch::nn::functional::cross_entropy(model_->forward(sx.narrow(0, begin, len)), sy.narrow(0, begin, len));
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
@@ -162,7 +89,8 @@ class MlpClassifier : public Classifier {
       }
       const double mean_loss = loss_sum.item<double>() / static_cast<double>(n);
       if (!std::isfinite(mean_loss))
-        throw ModelError("mlp: training diverged (non-finite loss) at epoch " + std::to_string(epoch + 1) + "; lower lr");
+        throw ModelError("mlp: training diverged (non-finite loss) at epoch " + std::to_string(epoch + 1) +
+                         "; lower lr");
       curve_.push_back(mean_loss);
     }
     model_->eval();
@@ -174,7 +102,7 @@ class MlpClassifier : public Classifier {
     const Matrix x = rows.to_matrix();
     if (x.cols != cols_)
       throw DataError("mlp: fitted on " + std::to_string(cols_) + " columns, asked to score " + std::to_string(x.cols));
-    const torch::Tensor t = to_float_tensor(x, device_, "scored");
+    const torch::Tensor t = to_float_tensor(x, device_, "mlp", "scored");
     torch::NoGradGuard no_grad;
     Matrix out(x.rows, static_cast<std::size_t>(classes_));
     constexpr std::int64_t kBatch = 4096;
@@ -211,7 +139,7 @@ class MlpClassifier : public Classifier {
   std::size_t cols_ = 0;
   std::int64_t classes_ = 0;
   torch::Device device_ = torch::kCPU;
-  mutable MlpClassifierNet model_{nullptr};  // forward() is non-const in libtorch; scoring does not change it
+  mutable Mlp model_{nullptr};  // forward() is non-const in libtorch; scoring does not change it
   std::vector<double> curve_;
   double train_seconds_ = 0;
 };
@@ -225,7 +153,8 @@ void add_neural_classifiers(Registry& registry) {
   e.description = "MLP classifier (d -> layers -> k, softmax output) trained with Adam on cross-entropy";
   e.reference = "a plain feed-forward network as in scikit-learn's MLPClassifier(solver='adam'), in libtorch";
   e.options = {
-      OptionDecl::list("layers", "64;32", "hidden layer widths (e.g. 64;32); empty = no hidden layer (softmax regression)"),
+      OptionDecl::list("layers", "64;32",
+                       "hidden layer widths (e.g. 64;32); empty = no hidden layer (softmax regression)"),
       OptionDecl::choice("activation", "relu", {"relu", "tanh", "sigmoid", "leaky_relu"},
                          "activation after every hidden layer"),
       OptionDecl::integer("epochs", 50, 1, 100000, "passes over the training rows"),
@@ -233,7 +162,9 @@ void add_neural_classifiers(Registry& registry) {
       OptionDecl::real("lr", 1e-3, 1e-8, 1.0, "Adam learning rate"),
       OptionDecl::real("weight_decay", 0.0, 0.0, 1.0, "L2 penalty added to the gradient by Adam"),
   };
-  e.make_classifier = [](const Options& o) -> std::unique_ptr<Classifier> { return std::make_unique<MlpClassifier>(o); };
+  e.make_classifier = [](const Options& o) -> std::unique_ptr<Classifier> {
+    return std::make_unique<MlpClassifier>(o);
+  };
   registry.add(std::move(e));
 }
 
