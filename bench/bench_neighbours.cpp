@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <random>
+#include <string>
 #include <utility>
 
 #include "opsbench/baselines/ecod.h"
@@ -56,6 +57,7 @@ void BM_LofFit(benchmark::State& state) {
     opsbench::Lof lof(o);
     lof.fit_matrix(x, ctx);
     benchmark::DoNotOptimize(lof.training_outlier_factors().data());
+    state.counters["fallback_rows"] = std::stod(lof.diagnostic_info().at("lof.exact_fallback_rows"));
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }

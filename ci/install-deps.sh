@@ -10,7 +10,7 @@ packages=(
   libxgboost-dev xgboost
   libbenchmark-dev catch2
   libcsv-dev zlib1g-dev libsqlite3-dev libssl-dev
-  libtomlplusplus-dev libcli11-dev libfmt-dev nlohmann-json3-dev libeigen3-dev
+  libtomlplusplus-dev libcli11-dev libfmt-dev nlohmann-json3-dev libeigen3-dev libicu-dev
   gnuplot-nox
 )
 exec bash "$(dirname "$0")/apt-install.sh" install-deps "${packages[@]}"

@@ -48,8 +48,8 @@ void KnnDetector::fit_matrix(const Matrix& x, const Context& /*ctx*/) {
 std::vector<double> KnnDetector::score_matrix(const Matrix& x, const Context& ctx) const {
   if (index_.empty()) throw ModelError("knn: score() called before fit()");
   if (x.cols != index_.dims())
-    throw DataError(fmt::format("knn score: {} feature columns, but the model was fitted on {}", x.cols,
-                                index_.dims()));
+    throw DataError(
+        fmt::format("knn score: {} feature columns, but the model was fitted on {}", x.cols, index_.dims()));
   require_finite_matrix(x, "knn score");
   std::vector<double> out(x.rows);
   if (x.rows == 0) return out;
@@ -72,7 +72,8 @@ std::vector<double> KnnDetector::score_matrix(const Matrix& x, const Context& ct
 std::size_t KnnDetector::model_size_bytes() const { return index_.memory_bytes(); }
 
 std::map<std::string, std::string> KnnDetector::diagnostic_info() const {
-  return {{"knn.n_neighbors", std::to_string(k_)}};
+  return {{"knn.n_neighbors", std::to_string(k_)},
+          {"knn.distinct_training_rows", std::to_string(index_.distinct_rows())}};
 }
 
 }  // namespace opsbench

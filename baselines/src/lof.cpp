@@ -85,8 +85,8 @@ void Lof::fit_matrix(const Matrix& x, const Context& ctx) {
 std::vector<double> Lof::score_matrix(const Matrix& x, const Context& ctx) const {
   if (lrd_.empty()) throw ModelError("lof: score() called before fit()");
   if (x.cols != index_.dims())
-    throw DataError(fmt::format("lof score: {} feature columns, but the model was fitted on {}", x.cols,
-                                index_.dims()));
+    throw DataError(
+        fmt::format("lof score: {} feature columns, but the model was fitted on {}", x.cols, index_.dims()));
   require_finite_matrix(x, "lof score");
   if (x.rows == 0) return {};
   if (!options_.novelty) {
@@ -103,7 +103,9 @@ std::size_t Lof::model_size_bytes() const {
 }
 
 std::map<std::string, std::string> Lof::diagnostic_info() const {
-  return {{"lof.n_neighbors", std::to_string(k_)}, {"lof.exact_fallback_rows", std::to_string(fallback_rows_)}};
+  return {{"lof.n_neighbors", std::to_string(k_)},
+          {"lof.exact_fallback_rows", std::to_string(fallback_rows_)},
+          {"lof.distinct_training_rows", std::to_string(index_.distinct_rows())}};
 }
 
 }  // namespace opsbench

@@ -46,6 +46,22 @@ RowMatrix standardized_block(const Matrix& x, std::size_t begin, std::size_t end
   return (raw.rowwise() - mean).array().rowwise() * inv_scale.array();
 }
 
+// Smallest eigenvalue used in a shyu sum, relative to the total variance.
+constexpr double kEigenvalueFloor = 1e-9;
+
+// numpy.quantile's default (linear interpolation between order statistics).
+double linear_quantile(std::vector<double> values, double q) {
+  std::sort(values.begin(), values.end());
+  const double position = q * static_cast<double>(values.size() - 1);
+  const auto below = static_cast<std::size_t>(std::floor(position));
+  const std::size_t above = std::min(below + 1, values.size() - 1);
+  return values[below] + (position - static_cast<double>(below)) * (values[above] - values[below]);
+}
+
+// A sum over its training quantile; a zero quantile (the sum is 0 on most training rows) leaves
+// the sum in its own units, so any positive value still ranks above the training bulk.
+double relative_to(double value, double quantile) { return quantile > 0 ? value / quantile : value; }
+
 }  // namespace
 
 std::vector<OptionDecl> PcaDetectorOptions::declarations() {
@@ -56,6 +72,17 @@ std::vector<OptionDecl> PcaDetectorOptions::declarations() {
                        "explained-variance ratio to exceed when n_components = 0 (1 keeps all)"),
       OptionDecl::boolean("standardize", true,
                           "scale columns to unit population std before PCA (constant columns: scale 1)"),
+      OptionDecl::choice("score", "reconstruction", {"reconstruction", "shyu", "shyu_major", "shyu_minor"},
+                         "reconstruction: squared error outside the kept components; shyu_major / shyu_minor: "
+                         "sum of y_i^2 / lambda_i over the major / minor components (Shyu et al. 2003); "
+                         "shyu: the larger of the two sums, each divided by its training quantile"),
+      OptionDecl::real("shyu_major_variance", 0.5, 1e-12, 1.0,
+                       "shyu: major components = the fewest leading ones whose explained variance reaches this share"),
+      OptionDecl::real("shyu_minor_eigenvalue", 0.20, 0.0, 1e300,
+                       "shyu: minor components = the other components with eigenvalue below this"),
+      OptionDecl::real("shyu_quantile", 0.99, 0.0, 1.0,
+                       "shyu: training quantile each sum is divided by (score > 1 = the paper's OR rule at "
+                       "this false-alarm level)"),
   };
 }
 
@@ -64,12 +91,25 @@ PcaDetectorOptions PcaDetectorOptions::from(const Options& options) {
   o.n_components = static_cast<int>(options.get_int("n_components"));
   o.variance = options.get_double("variance");
   o.standardize = options.get_bool("standardize");
+  const std::string score = options.get_string("score");
+  o.score = score == "shyu"         ? PcaScore::kShyu
+            : score == "shyu_major" ? PcaScore::kShyuMajor
+            : score == "shyu_minor" ? PcaScore::kShyuMinor
+                                    : PcaScore::kReconstruction;
+  o.major_variance = options.get_double("shyu_major_variance");
+  o.minor_eigenvalue = options.get_double("shyu_minor_eigenvalue");
+  o.shyu_quantile = options.get_double("shyu_quantile");
   return o;
 }
 
 PcaDetector::PcaDetector(PcaDetectorOptions options) : options_(options) {
   if (options_.n_components < 0) throw ConfigError("pca: n_components must be >= 0");
   if (!(options_.variance > 0.0 && options_.variance <= 1.0)) throw ConfigError("pca: variance must be in (0, 1]");
+  if (!(options_.major_variance > 0.0 && options_.major_variance <= 1.0))
+    throw ConfigError("pca: shyu_major_variance must be in (0, 1]");
+  if (!(options_.minor_eigenvalue >= 0.0)) throw ConfigError("pca: shyu_minor_eigenvalue must be >= 0");
+  if (!(options_.shyu_quantile >= 0.0 && options_.shyu_quantile <= 1.0))
+    throw ConfigError("pca: shyu_quantile must be in [0, 1]");
 }
 
 void PcaDetector::fit(const Table& train, const Context& ctx) { fit_matrix(train.to_matrix(), ctx); }
@@ -163,15 +203,82 @@ void PcaDetector::fit_matrix(const Matrix& x, const Context& ctx) {
     }
   }
 
+  if (options_.score != PcaScore::kReconstruction) {
+    if (total == 0) throw DataError("pca fit: score=shyu needs at least one training column that varies");
+    // Major: the fewest leading components whose cumulative explained variance reaches the share.
+    std::size_t major = d;
+    double cumulative = 0;
+    for (std::size_t j = 0; j < d; ++j) {
+      cumulative += variance_ratio_[j];
+      if (cumulative >= options_.major_variance) {
+        major = j + 1;
+        break;
+      }
+    }
+    std::vector<std::size_t> chosen;
+    for (std::size_t j = 0; j < major; ++j) chosen.push_back(j);
+    for (std::size_t j = major; j < d; ++j)
+      if (eigenvalues[j] < options_.minor_eigenvalue) chosen.push_back(j);
+    num_major_ = major;
+    num_minor_ = chosen.size() - major;
+    // A direction without training variance would divide by zero: eigenvalues are floored at
+    // 1e-9 of the total variance (a row off the training span still scores very high).
+    const double floor = kEigenvalueFloor * total;
+    k = chosen.size();
+    components_.resize(d * k);
+    inverse_eigenvalues_.resize(k);
+    for (std::size_t c = 0; c < k; ++c) {
+      const auto column = solver.eigenvectors().col(di - 1 - static_cast<Eigen::Index>(chosen[c]));
+      std::copy(column.data(), column.data() + d, components_.begin() + static_cast<std::ptrdiff_t>(c * d));
+      inverse_eigenvalues_[c] = 1.0 / std::max(eigenvalues[chosen[c]], floor);
+    }
+  }
+
   num_features_ = d;
   num_components_ = k;
   mean_.assign(mean.data(), mean.data() + d);
   scale_.assign(scale.data(), scale.data() + d);
+  if (options_.score != PcaScore::kReconstruction) {
+    // The paper's thresholds c1, c2: quantiles of the training rows' two sums.
+    const std::vector<double> sums = shyu_sums(x, ctx);
+    std::vector<double> major(n), minor(n);
+    for (std::size_t r = 0; r < n; ++r) {
+      major[r] = sums[2 * r];
+      minor[r] = sums[2 * r + 1];
+    }
+    major_quantile_ = linear_quantile(std::move(major), options_.shyu_quantile);
+    minor_quantile_ = linear_quantile(std::move(minor), options_.shyu_quantile);
+    return;
+  }
   components_.resize(d * k);
   for (std::size_t j = 0; j < k; ++j) {
     const auto column = solver.eigenvectors().col(di - 1 - static_cast<Eigen::Index>(j));
     std::copy(column.data(), column.data() + d, components_.begin() + static_cast<std::ptrdiff_t>(j * d));
   }
+}
+
+std::vector<double> PcaDetector::shyu_sums(const Matrix& x, const Context& ctx) const {
+  std::vector<double> out(2 * x.rows);
+  const auto di = static_cast<Eigen::Index>(num_features_);
+  const auto ki = static_cast<Eigen::Index>(num_components_);
+  const Eigen::Map<const Eigen::RowVectorXd> mean(mean_.data(), di);
+  const Eigen::RowVectorXd inv_scale = Eigen::Map<const Eigen::RowVectorXd>(scale_.data(), di).cwiseInverse();
+  const Eigen::Map<const Eigen::MatrixXd> v(components_.data(), di, ki);
+  const Eigen::Map<const Eigen::RowVectorXd> inv_lambda(inverse_eigenvalues_.data(), ki);
+  const auto major = static_cast<Eigen::Index>(num_major_);
+  const std::size_t block_rows = block_rows_for(num_features_);
+  const std::size_t blocks = (x.rows + block_rows - 1) / block_rows;
+  detail::parallel_blocks(blocks, ctx.threads, [&](std::size_t b) {
+    const std::size_t begin = b * block_rows;
+    const std::size_t end = std::min(x.rows, begin + block_rows);
+    const RowMatrix y = standardized_block(x, begin, end, mean, inv_scale) * v;
+    const Eigen::ArrayXXd weighted = y.array().square().rowwise() * inv_lambda.array();
+    for (Eigen::Index i = 0; i < weighted.rows(); ++i) {
+      out[2 * (begin + static_cast<std::size_t>(i))] = weighted.row(i).head(major).sum();
+      out[2 * (begin + static_cast<std::size_t>(i)) + 1] = weighted.row(i).tail(ki - major).sum();
+    }
+  });
+  return out;
 }
 
 std::vector<double> PcaDetector::score_matrix(const Matrix& x, const Context& ctx) const {
@@ -182,6 +289,24 @@ std::vector<double> PcaDetector::score_matrix(const Matrix& x, const Context& ct
   require_finite(x, "score");
   std::vector<double> out(x.rows);
   if (x.rows == 0) return out;
+  if (options_.score != PcaScore::kReconstruction) {
+    const std::vector<double> sums = shyu_sums(x, ctx);
+    for (std::size_t r = 0; r < x.rows; ++r) {
+      const double major = sums[2 * r], minor = sums[2 * r + 1];
+      switch (options_.score) {
+        case PcaScore::kShyuMajor:
+          out[r] = major;
+          break;
+        case PcaScore::kShyuMinor:
+          out[r] = minor;
+          break;
+        default:
+          out[r] =
+              std::max(relative_to(major, major_quantile_), num_minor_ > 0 ? relative_to(minor, minor_quantile_) : 0.0);
+      }
+    }
+    return out;
+  }
 
   const auto di = static_cast<Eigen::Index>(num_features_);
   const auto ki = static_cast<Eigen::Index>(num_components_);
@@ -204,7 +329,15 @@ std::vector<double> PcaDetector::score_matrix(const Matrix& x, const Context& ct
 }
 
 std::size_t PcaDetector::model_size_bytes() const {
-  return (mean_.size() + scale_.size() + components_.size()) * sizeof(double);
+  return (mean_.size() + scale_.size() + components_.size() + inverse_eigenvalues_.size()) * sizeof(double);
+}
+
+std::map<std::string, std::string> PcaDetector::diagnostic_info() const {
+  if (options_.score == PcaScore::kReconstruction) return {{"pca.n_components", std::to_string(num_components_)}};
+  return {{"pca.major_components", std::to_string(num_major_)},
+          {"pca.minor_components", std::to_string(num_minor_)},
+          {"pca.major_quantile", fmt::format("{:.17g}", major_quantile_)},
+          {"pca.minor_quantile", fmt::format("{:.17g}", minor_quantile_)}};
 }
 
 }  // namespace opsbench

@@ -328,4 +328,18 @@ FileDigest digest_file(const std::string& path) {
   return digest;
 }
 
+std::string sha256_hex(const void* data, std::size_t size) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (EVP_Digest(data, size, md, &md_len, EVP_sha256(), nullptr) != 1) throw ModelError("sha256 failed");
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(md_len * 2);
+  for (unsigned int i = 0; i < md_len; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 0xF]);
+  }
+  return out;
+}
+
 }  // namespace opsbench

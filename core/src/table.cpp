@@ -360,7 +360,9 @@ Table Table::take(const std::vector<std::size_t>& rows) const {
 }
 
 Matrix Table::to_matrix() const {
+  std::vector<const Column*> numeric;
   for (const auto& column : columns_) {
+    if (column.type() == ColumnType::kText) continue;  // carried for text methods, not a feature here
     if (column.type() != ColumnType::kNumeric) {
       throw DataError("column '" + column.name() + "' is " + opsbench::to_string(column.type()) +
                       ", not numeric: encode it (or drop it) before using a numeric method");
@@ -378,11 +380,12 @@ Matrix Table::to_matrix() const {
       throw DataError("column '" + column.name() + "' has missing values (" + std::to_string(missing) +
                       "): impute them before using a numeric method");
     }
+    numeric.push_back(&column);
   }
-  Matrix matrix(num_rows(), columns_.size());
-  const std::size_t cols = columns_.size();
+  const std::size_t cols = numeric.size();
+  Matrix matrix(num_rows(), cols);
   for (std::size_t c = 0; c < cols; ++c) {
-    const auto& values = columns_[c].values();
+    const auto& values = numeric[c]->values();
     double* out = matrix.data.data() + c;
     for (std::size_t r = 0; r < values.size(); ++r) out[r * cols] = values[r];
   }

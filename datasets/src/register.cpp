@@ -13,6 +13,7 @@ void register_datasets(Registry& registry) {
   add_log_readers(registry);
   add_job_readers(registry);
   add_telemetry_readers(registry);
+  add_text_readers(registry);
 }
 
 }  // namespace opsbench

@@ -261,17 +261,22 @@ class CategoryEncoder : public Transform {
 // the point of the step is a table that to_matrix() accepts, so nothing non-numeric may remain.
 class DropNonNumeric final : public Transform {
  public:
-  std::string name() const override { return "drop_non_numeric"; }
+  explicit DropNonNumeric(bool keep_text) : keep_text_(keep_text) {}
+  std::string name() const override { return keep_text_ ? "drop_non_numeric(keep text)" : "drop_non_numeric"; }
   void fit(const Table&) override {}
   Table transform(const Table& rows) const override {
     std::vector<Column> columns;
     for (const Column& column : rows.columns()) {
-      if (column.type() == ColumnType::kNumeric) columns.push_back(column);
+      if (column.type() == ColumnType::kNumeric || (keep_text_ && column.type() == ColumnType::kText))
+        columns.push_back(column);
     }
     Table out = rows;
     out.mutable_columns() = std::move(columns);
     return out;
   }
+
+ private:
+  bool keep_text_;
 };
 
 // Python's repr(float) (= str(float) since Python 3): the shortest digits that round-trip,
@@ -321,7 +326,7 @@ std::unique_ptr<Transform> make_standard_scaler() { return std::make_unique<Stan
 std::unique_ptr<Transform> make_minmax_scaler() { return std::make_unique<MinMaxScaler>(); }
 std::unique_ptr<Transform> make_onehot_encoder() { return std::make_unique<CategoryEncoder>(true); }
 std::unique_ptr<Transform> make_ordinal_encoder() { return std::make_unique<CategoryEncoder>(false); }
-std::unique_ptr<Transform> make_drop_non_numeric() { return std::make_unique<DropNonNumeric>(); }
+std::unique_ptr<Transform> make_drop_non_numeric(bool keep_text) { return std::make_unique<DropNonNumeric>(keep_text); }
 
 // Matches the Flow-Bench text release byte for byte: every "<feat> is <val>" is followed by one
 // space, the last one included (flowbench-text/*/test.csv: "... cpu_time is 771.8 ,0").

@@ -19,6 +19,7 @@ void add_info(CLI::App& app, Action& action);
 void add_report(CLI::App& app, Action& action);
 void add_export(CLI::App& app, Action& action);
 void add_eval(CLI::App& app, Action& action);
+void add_analyse(CLI::App& app, Action& action);
 
 // The process command line, as run (recorded with results).
 const std::string& command_line();

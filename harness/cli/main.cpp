@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   opsbench::cli::add_report(app, action);
   opsbench::cli::add_export(app, action);
   opsbench::cli::add_eval(app, action);
+  opsbench::cli::add_analyse(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -48,7 +48,7 @@ std::vector<std::unique_ptr<Transform>> make_pipeline(const PreprocessSpec& p) {
   if (p.impute != "none") steps.push_back(make_imputer(p.impute));
   if (p.encode == "onehot") steps.push_back(make_onehot_encoder());
   if (p.encode == "ordinal") steps.push_back(make_ordinal_encoder());
-  steps.push_back(make_drop_non_numeric());
+  steps.push_back(make_drop_non_numeric(p.text == "keep"));
   if (p.weight == "tfidf") steps.push_back(make_tfidf_transform());
   if (p.scale == "standard") steps.push_back(make_standard_scaler());
   if (p.scale == "minmax") steps.push_back(make_minmax_scaler());
@@ -174,6 +174,8 @@ void evaluate_classifier(const ResolvedMethod& method, const PreparedSplit& part
                          const Context& ctx, RunRecord& record) {
   std::unique_ptr<Classifier> classifier = method.entry->make_classifier(method.options);
   const Labels& labels = parts.train.label();
+  if (parts.validation.num_rows() > 0 && parts.validation.has_labels())
+    classifier->set_validation_rows(parts.validation, parts.validation.label().values);
   metered("fit", options, record, [&] { classifier->fit(parts.train, labels.values, labels.num_classes(), ctx); });
   Matrix proba;
   metered("predict", options, record, [&] { proba = classifier->predict_proba(parts.test, ctx); });
@@ -281,7 +283,10 @@ void run_cell(const ResolvedMethod& method, const PreparedSplit& parts, const Ce
     ctx.seed = record.seed;
     ctx.threads = options.threads;
     ctx.apply();
-    if (options.task == Task::kDetect) {
+    if (options.task == Task::kDetect || method.entry->kind == MethodKind::kDetector) {
+      if (options.task == Task::kClassify && parts.test.label().num_classes() != 2)
+        throw DataError("detector " + method.canonical_spec + " in a classify suite needs two classes (1 = anomalous), not " +
+                        std::to_string(parts.test.label().num_classes()));
       evaluate_detector(method, parts, options, ctx, record);
     } else {
       const auto search = std::find_if(options.search.begin(), options.search.end(),

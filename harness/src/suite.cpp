@@ -14,115 +14,21 @@
 #include "opsbench/core/registry.h"
 #include "opsbench/core/threshold.h"
 #include "search_toml.h"
+#include "toml_keys.h"
 #include "toml_text.h"
 
 namespace opsbench {
 namespace {
 
-// Reads typed values from one TOML table and rejects keys that are not expected.
-class TableReader {
- public:
-  TableReader(const toml::table& table, std::string origin, std::string prefix)
-      : table_(table), origin_(std::move(origin)), prefix_(std::move(prefix)) {}
 
-  ConfigError error(const std::string& key, const std::string& message) const {
-    const toml::node* node = table_.get(key);
-    const auto& where = node ? node->source() : table_.source();
-    return ConfigError(toml_place(origin_, where) + ": " + full(key) + ": " + message);
-  }
-
-  bool has(const std::string& key) {
-    seen_.insert(key);
-    return table_.contains(key);
-  }
-
-  std::string str(const std::string& key, const std::string& fallback) {
-    if (!has(key)) return fallback;
-    const auto v = table_.get(key)->value<std::string>();
-    if (!v) throw error(key, "expected a string");
-    return *v;
-  }
-
-  double number(const std::string& key, double fallback) {
-    if (!has(key)) return fallback;
-    const auto v = table_.get(key)->value<double>();  // integers convert too
-    if (!v) throw error(key, "expected a number");
-    return *v;
-  }
-
-  std::int64_t integer(const std::string& key, std::int64_t fallback) {
-    if (!has(key)) return fallback;
-    const toml::node* node = table_.get(key);
-    if (!node->is_integer()) throw error(key, "expected an integer");
-    return *node->value<std::int64_t>();
-  }
-
-  bool boolean(const std::string& key, bool fallback) {
-    if (!has(key)) return fallback;
-    const auto v = table_.get(key)->value<bool>();
-    if (!v) throw error(key, "expected true or false");
-    return *v;
-  }
-
-  std::vector<std::string> strings(const std::string& key) {
-    std::vector<std::string> out;
-    if (!has(key)) return out;
-    const toml::array* arr = table_.get(key)->as_array();
-    if (!arr) throw error(key, "expected an array of strings");
-    for (const auto& item : *arr) {
-      const auto v = item.value<std::string>();
-      if (!v) throw ConfigError(toml_place(origin_, item.source()) + ": " + full(key) + ": expected a string");
-      out.push_back(*v);
-    }
-    return out;
-  }
-
-  const toml::table* subtable(const std::string& key) {
-    if (!has(key)) return nullptr;
-    const toml::table* t = table_.get(key)->as_table();
-    if (!t) throw error(key, "expected a table");
-    return t;
-  }
-
-  const toml::array* array(const std::string& key) {
-    if (!has(key)) return nullptr;
-    const toml::array* a = table_.get(key)->as_array();
-    if (!a) throw error(key, "expected an array");
-    return a;
-  }
-
-  // Every key present must have been asked for.
-  void finish() const {
-    for (const auto& [key, node] : table_) {
-      const std::string k(key.str());
-      if (!seen_.count(k)) {
-        std::string valid;
-        for (const auto& s : seen_) valid += (valid.empty() ? "" : ", ") + s;
-        throw ConfigError(toml_place(origin_, node.source()) + ": unknown key '" + full(k) +
-                          "'; valid keys here: " + valid);
-      }
-    }
-  }
-
-  const std::string& origin() const { return origin_; }
-
- private:
-  std::string full(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
-
-  const toml::table& table_;
-  std::string origin_;
-  std::string prefix_;
-  std::set<std::string> seen_;
-};
-
-void read_datasets(TableReader& top, Suite& suite) {
+void read_datasets(TomlKeys& top, Suite& suite) {
   const toml::array* arr = top.array("datasets");
   if (!arr || arr->empty()) throw top.error("datasets", "a suite needs at least one [[datasets]] entry");
   std::set<std::string> names;
   for (const auto& node : *arr) {
     const toml::table* t = node.as_table();
     if (!t) throw ConfigError(toml_place(top.origin(), node.source()) + ": datasets: expected a table");
-    TableReader r(*t, top.origin(), "datasets");
+    TomlKeys r(*t, top.origin(), "datasets");
     DatasetSpec d;
     d.reader = r.str("reader", "");
     if (d.reader.empty()) throw r.error("reader", "missing (e.g. reader = \"csv\")");
@@ -141,13 +47,13 @@ void read_datasets(TableReader& top, Suite& suite) {
   }
 }
 
-void read_published(TableReader& top, Suite& suite) {
+void read_published(TomlKeys& top, Suite& suite) {
   const toml::array* arr = top.array("published");
   if (!arr) return;
   for (const auto& node : *arr) {
     const toml::table* t = node.as_table();
     if (!t) throw ConfigError(toml_place(top.origin(), node.source()) + ": published: expected a table");
-    TableReader r(*t, top.origin(), "published");
+    TomlKeys r(*t, top.origin(), "published");
     PublishedValue p;
     p.dataset = r.str("dataset", "");
     p.method = r.str("method", "");
@@ -185,7 +91,7 @@ Suite parse_suite(const std::string& toml_text, const std::string& origin, const
   }
   Suite suite;
   suite.path = origin;
-  TableReader top(root, origin, "");
+  TomlKeys top(root, origin, "");
   suite.name = top.str("name", "");
   if (suite.name.empty()) throw top.error("name", "missing (name = \"...\")");
   for (char c : suite.name) {
@@ -211,7 +117,7 @@ Suite parse_suite(const std::string& toml_text, const std::string& origin, const
   suite.primary_metric = top.str("primary_metric", suite.metrics.front());
 
   if (const toml::table* t = top.subtable("split")) {
-    TableReader r(*t, origin, "split");
+    TomlKeys r(*t, origin, "split");
     try {
       suite.split.kind = parse_split_kind(r.str("kind", "stratified"));
     } catch (const ConfigError& e) {
@@ -224,11 +130,12 @@ Suite parse_suite(const std::string& toml_text, const std::string& origin, const
     r.finish();
   }
   if (const toml::table* t = top.subtable("preprocess")) {
-    TableReader r(*t, origin, "preprocess");
+    TomlKeys r(*t, origin, "preprocess");
     suite.preprocess.impute = r.str("impute", suite.preprocess.impute);
     suite.preprocess.encode = r.str("encode", suite.preprocess.encode);
     suite.preprocess.scale = r.str("scale", suite.preprocess.scale);
     suite.preprocess.weight = r.str("weight", suite.preprocess.weight);
+    suite.preprocess.text = r.str("text", suite.preprocess.text);
     r.finish();
     auto check = [&](const std::string& key, const std::string& v, std::set<std::string> valid) {
       if (!valid.count(v)) {
@@ -241,9 +148,10 @@ Suite parse_suite(const std::string& toml_text, const std::string& origin, const
     check("encode", suite.preprocess.encode, {"onehot", "ordinal", "drop"});
     check("scale", suite.preprocess.scale, {"standard", "minmax", "none"});
     check("weight", suite.preprocess.weight, {"tfidf", "none"});
+    check("text", suite.preprocess.text, {"drop", "keep"});
   }
   if (const toml::table* t = top.subtable("threshold")) {
-    TableReader r(*t, origin, "threshold");
+    TomlKeys r(*t, origin, "threshold");
     suite.threshold.policy = r.str("policy", suite.threshold.policy);
     suite.threshold.value = r.number("value", suite.threshold.value);
     r.finish();
@@ -254,7 +162,7 @@ Suite parse_suite(const std::string& toml_text, const std::string& origin, const
     }
   }
   if (const toml::table* t = top.subtable("measure")) {
-    TableReader r(*t, origin, "measure");
+    TomlKeys r(*t, origin, "measure");
     auto& m = suite.measure;
     m.latency = r.boolean("latency", m.latency);
     if (const toml::array* sizes = r.array("latency_batch_sizes")) {
@@ -313,8 +221,9 @@ void validate_suite(const Suite& suite, const Registry& registry) {
   for (const auto& m : suite.methods) {
     wrap("methods", [&] {
       const ResolvedMethod rm = registry.resolve_method(m);
-      const MethodKind want = suite.task == Task::kDetect ? MethodKind::kDetector : MethodKind::kClassifier;
-      if (rm.entry->kind != want) {
+      // Detectors may join a classify suite (scored and thresholded as in detection, class 1 =
+      // anomalous), so that supervised methods meet the unsupervised baselines on the same split.
+      if (suite.task == Task::kDetect && rm.entry->kind != MethodKind::kDetector) {
         throw ConfigError("method '" + rm.entry->name + "' is a " + to_string(rm.entry->kind) +
                           " but the suite's task is '" + to_string(suite.task) + "'");
       }
@@ -363,6 +272,8 @@ std::string Suite::to_json() const {
                      {"encode", preprocess.encode},
                      {"scale", preprocess.scale},
                      {"weight", preprocess.weight}};
+  // Written only when not the default, so that existing suites keep their identity.
+  if (preprocess.text != "drop") j["preprocess"]["text"] = preprocess.text;
   j["threshold"] = {{"policy", threshold.policy}, {"value", threshold.value}};
   j["resample"] = {{"method", resample.method}, {"protocol", resample.protocol}, {"k_neighbors", resample.k_neighbors}};
   for (const auto& s : search) {

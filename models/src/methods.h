@@ -11,5 +11,7 @@ void add_autoencoders(Registry& registry);
 void add_neural_classifiers(Registry& registry);
 // vae (= prodigy) and refine.
 void add_vae_methods(Registry& registry);
+// bert-full, bert-linear, bert-lora, bert-qlora, bert-prune, bert-numeric.
+void add_encoder_classifiers(Registry& registry);
 
 }  // namespace opsbench::models

@@ -13,6 +13,7 @@ void register_models(Registry& registry) {
   models::add_autoencoders(registry);
   models::add_neural_classifiers(registry);
   models::add_vae_methods(registry);
+  models::add_encoder_classifiers(registry);
 #else
   (void)registry;
 #endif

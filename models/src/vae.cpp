@@ -4,6 +4,7 @@
 #include "vae.h"
 
 #include <ATen/Parallel.h>
+#include <c10/util/BFloat16.h>
 
 #include <chrono>
 #include <cmath>
@@ -12,6 +13,7 @@
 
 #include "opsbench/core/error.h"
 #include "opsbench/core/portable_random.h"
+#include "vae_kernels.h"
 
 namespace opsbench::models {
 
@@ -30,6 +32,9 @@ class FusedAdam {
       v_.push_back(torch::zeros_like(p));
     }
   }
+
+  // bf16 copies of the parameters (same order) rewritten with each update (VaeStep's shadows).
+  void set_shadows(std::vector<torch::Tensor> shadows) { shadows_ = std::move(shadows); }
 
   void step(double clip) {
     ++t_;
@@ -67,12 +72,16 @@ class FusedAdam {
       const float* g = p.grad().data_ptr<float>();
       float* m = m_[k].data_ptr<float>();
       float* v = v_[k].data_ptr<float>();
+      c10::BFloat16* shadow = shadows_.empty() ? nullptr : shadows_[k].data_ptr<c10::BFloat16>();
       at::parallel_for(0, p.numel(), kChunk, [&](std::int64_t begin, std::int64_t end) {
         for (std::int64_t i = begin; i < end; ++i) {
           const float gi = g[i] * fs;
           m[i] = b1 * m[i] + (1 - b1) * gi;
           v[i] = b2 * v[i] + (1 - b2) * gi * gi;
           w[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
+        }
+        if (shadow != nullptr) {
+          for (std::int64_t i = begin; i < end; ++i) shadow[i] = c10::BFloat16(w[i]);
         }
       });
     }
@@ -111,10 +120,30 @@ class FusedAdam {
  private:
   static constexpr std::int64_t kChunk = 1 << 16;
   static constexpr float kBeta1 = 0.9f, kBeta2 = 0.999f;
-  std::vector<torch::Tensor> params_, m_, v_;
+  std::vector<torch::Tensor> params_, m_, v_, shadows_;
   double lr_;
   std::int64_t t_ = 0;
 };
+
+// One epoch through autograd (CUDA, or VaeBackward::kAutograd): returns the mean training MAE.
+double autograd_epoch(Vae& model, const torch::Tensor& shuffled, const VaeTrainConfig& config, FusedAdam& optimizer) {
+  const std::int64_t n = shuffled.size(0);
+  torch::Tensor mae_sum = torch::zeros({}, shuffled.options());
+  for (std::int64_t begin = 0; begin < n; begin += config.batch_size) {
+    const std::int64_t len = std::min<std::int64_t>(config.batch_size, n - begin);
+    const torch::Tensor batch = shuffled.narrow(0, begin, len);
+    const VaeOutput out = model->forward(batch);
+    const torch::Tensor diff = out.reconstruction - batch;
+    const torch::Tensor recon = diff.pow(2).sum(1).mean();
+    const torch::Tensor kl = (-0.5 * (1 + out.logvar - out.mean.pow(2) - out.logvar.exp()).sum(1)).mean();
+    const torch::Tensor loss = recon + config.beta * kl;
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step(config.clip);
+    mae_sum += diff.detach().abs().mean(1).sum();
+  }
+  return mae_sum.item<double>() / static_cast<double>(n);
+}
 
 }  // namespace
 
@@ -161,7 +190,15 @@ std::vector<double> train_vae(Vae& model, const torch::Tensor& x, const VaeTrain
   if (n == 0) throw DataError("VAE: no training rows");
   torch::manual_seed(config.seed ^ 0x9e3779b97f4a7c15ULL);
   std::mt19937_64 rng(config.seed);
+  const bool manual = config.backward == VaeBackward::kManual && x.device().is_cpu();
+  const bool low = config.precision == VaePrecision::kBFloat16;
+  if (low && !manual) throw ConfigError("VAE: bf16 precision needs the manual step on the CPU");
   FusedAdam optimizer(model->parameters(), config.learning_rate);
+  std::unique_ptr<VaeStep> step;
+  if (manual) {
+    step = std::make_unique<VaeStep>(*model, std::min<std::int64_t>(config.batch_size, n), config.precision);
+    optimizer.set_shadows(step->shadows());
+  }
   model->train();
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   std::vector<double> curve;
@@ -172,22 +209,20 @@ std::vector<double> train_vae(Vae& model, const torch::Tensor& x, const VaeTrain
     portable_shuffle(order, rng);
     const torch::Tensor perm = torch::from_blob(order.data(), {n}, torch::kLong).to(x.device());
     const torch::Tensor shuffled = x.index_select(0, perm);
-    torch::Tensor mae_sum = torch::zeros({}, x.options());
-    for (std::int64_t begin = 0; begin < n; begin += config.batch_size) {
-      const std::int64_t len = std::min<std::int64_t>(config.batch_size, n - begin);
-      const torch::Tensor batch = shuffled.narrow(0, begin, len);
-      const VaeOutput out = model->forward(batch);
-      const torch::Tensor diff = out.reconstruction - batch;
-      const torch::Tensor recon = diff.pow(2).sum(1).mean();
-      const torch::Tensor kl =
-          (-0.5 * (1 + out.logvar - out.mean.pow(2) - out.logvar.exp()).sum(1)).mean();
-      const torch::Tensor loss = recon + config.beta * kl;
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step(config.clip);
-      mae_sum += diff.detach().abs().mean(1).sum();
+    double mae;
+    if (manual) {
+      const torch::Tensor shuffled_low = low ? shuffled.to(torch::kBFloat16) : torch::Tensor();
+      double sum = 0;
+      for (std::int64_t begin = 0; begin < n; begin += config.batch_size) {
+        const std::int64_t len = std::min<std::int64_t>(config.batch_size, n - begin);
+        sum += step->run(shuffled.narrow(0, begin, len),
+                         low ? shuffled_low.narrow(0, begin, len) : torch::Tensor(), config.beta);
+        optimizer.step(config.clip);
+      }
+      mae = sum / static_cast<double>(n);
+    } else {
+      mae = autograd_epoch(model, shuffled, config, optimizer);
     }
-    const double mae = mae_sum.item<double>() / static_cast<double>(n);
     if (!std::isfinite(mae)) throw ModelError("VAE training diverged (non-finite loss) at epoch " + std::to_string(epoch + 1));
     curve.push_back(mae);
     if (epoch_seconds != nullptr) {

@@ -13,7 +13,10 @@
 // rows as contiguous slices of the training tensor shuffled once per epoch (no per-sample loader). The shuffle draws from a
 // std::mt19937_64 seeded from the config seed (portable bounded draws); parameter initialisation
 // and the reparameterisation noise draw from torch's default generator, seeded by make_vae() and
-// train_vae(). float32 throughout, CPU or CUDA as the context says.
+// train_vae(). On the CPU the gradients come from a hand-written step (vae_kernels.h: VaeStep, no
+// autograd graph, fused elementwise passes); on CUDA, or with VaeBackward::kAutograd, from
+// autograd. float32 throughout by default, CPU or CUDA as the context says; VaePrecision::kBFloat16
+// is an opt-in mixed-precision mode for the CPU (bf16 matrix products, float32 everything else).
 // Score: per-row mean absolute error between x and the evaluation-mode reconstruction.
 #pragma once
 
@@ -57,6 +60,15 @@ class VaeImpl : public torch::nn::Cloneable<VaeImpl> {
 };
 TORCH_MODULE(Vae);
 
+// Arithmetic of the matrix products in training (vae_kernels.h states both): kFloat32 throughout,
+// or kBFloat16 mixed precision (bf16 operands, float32 accumulation, float32 master weights, Adam
+// state and elementwise work). kBFloat16 needs the manual CPU step.
+enum class VaePrecision { kFloat32, kBFloat16 };
+
+// How gradients are computed: kManual is VaeStep (vae_kernels.h) on the CPU; kAutograd is torch's
+// autograd on the module (always used on CUDA). Both give the same result to float rounding.
+enum class VaeBackward { kManual, kAutograd };
+
 struct VaeTrainConfig {
   int epochs = 100;
   int batch_size = 256;
@@ -64,6 +76,8 @@ struct VaeTrainConfig {
   double clip = 0.5;
   double beta = 1.0;
   std::uint64_t seed = 0;
+  VaePrecision precision = VaePrecision::kFloat32;
+  VaeBackward backward = VaeBackward::kManual;
 };
 
 // A freshly initialised model (torch seeded from `seed` first, so initial weights are reproducible).
@@ -72,7 +86,7 @@ Vae make_vae(std::int64_t input_dim, std::int64_t hidden_dim, std::int64_t laten
 
 // Trains in place and returns the per-epoch curve: the mean over the epoch's rows of the training
 // reconstruction MAE (from the training-mode forward passes, so no extra pass over the data).
-// ModelError when the loss becomes non-finite. epoch_seconds (optional) receives the steady-clock
+// ModelError when the loss becomes non-finite; ConfigError for kBFloat16 with kAutograd or on CUDA. epoch_seconds (optional) receives the steady-clock
 // wall time of each epoch (shuffle, batches, the curve's one host sync).
 std::vector<double> train_vae(Vae& model, const torch::Tensor& x, const VaeTrainConfig& config,
                               std::vector<double>* epoch_seconds = nullptr);

@@ -140,3 +140,89 @@ TEST_CASE("pca is thread-count independent, handles constant columns and validat
   fitted.fit_matrix(x, ctx);
   CHECK_THROWS_AS(fitted.score_matrix(Matrix(2, 3), ctx), opsbench::DataError);
 }
+
+namespace {
+
+PcaDetectorOptions shyu(opsbench::PcaScore score, bool standardize, double quantile) {
+  PcaDetectorOptions o;
+  o.score = score;
+  o.standardize = standardize;
+  o.shyu_quantile = quantile;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("pca shyu mode: hand-computed sums, thresholds and OR-rule score", "[baselines][pca]") {
+  // Six rows along the axes, mean 0, uncorrelated columns: the sample covariance is
+  // diag(8/5, 2/5, 0.18/5) = diag(1.6, 0.4, 0.036); variance shares 0.786, 0.196, 0.018. Major (50%):
+  // component 1 alone; minor (eigenvalue < 0.2): component 3; component 2 is neither.
+  const Matrix train = from_rows({{2, 0, 0}, {-2, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 0.3}, {0, 0, -0.3}});
+  const Matrix row = from_rows({{1, 1, 0.3}});
+  Context ctx;
+  using opsbench::PcaScore;
+  PcaDetector major(shyu(PcaScore::kShyuMajor, false, 0.9));
+  major.fit_matrix(train, ctx);
+  CHECK(major.num_major() == 1);
+  CHECK(major.num_minor() == 1);
+  CHECK(major.score_matrix(row, ctx)[0] == Approx(1.0 / 1.6));  // y1^2 / lambda1 = 1 / 1.6
+  PcaDetector minor(shyu(PcaScore::kShyuMinor, false, 0.9));
+  minor.fit_matrix(train, ctx);
+  CHECK(minor.score_matrix(row, ctx)[0] == Approx(0.09 / 0.036));  // y3^2 / lambda3 = 2.5
+  // Training sums: T_major = (2.5, 2.5, 0, 0, 0, 0), T_minor = (0, 0, 0, 0, 2.5, 2.5). numpy's 0.9
+  // quantile of {0,0,0,0,2.5,2.5}: position 4.5 -> 2.5; the 0.7 quantile: position 3.5 -> 1.25.
+  PcaDetector high(shyu(PcaScore::kShyu, false, 0.9));
+  high.fit_matrix(train, ctx);
+  CHECK(high.major_quantile() == Approx(2.5));
+  CHECK(high.minor_quantile() == Approx(2.5));
+  CHECK(high.score_matrix(row, ctx)[0] == Approx(1.0));  // max(0.625 / 2.5, 2.5 / 2.5)
+  PcaDetector low(shyu(PcaScore::kShyu, false, 0.7));
+  low.fit_matrix(train, ctx);
+  CHECK(low.score_matrix(row, ctx)[0] == Approx(2.0));  // max(0.625 / 1.25, 2.5 / 1.25)
+  CHECK(low.diagnostic_info().at("pca.minor_components") == "1");
+  // A larger major share takes component 2 as well (0.786 < 0.9 <= 0.982): no minor left.
+  PcaDetectorOptions wide = shyu(PcaScore::kShyuMajor, false, 0.9);
+  wide.major_variance = 0.9;
+  PcaDetector two(wide);
+  two.fit_matrix(train, ctx);
+  CHECK(two.num_major() == 2);
+  CHECK(two.num_minor() == 1);
+  CHECK(two.score_matrix(row, ctx)[0] == Approx(1.0 / 1.6 + 1.0 / 0.4));
+}
+
+TEST_CASE("pca shyu mode on standardised data matches numpy", "[baselines][pca]") {
+  // numpy 1.24 (/usr/bin/python3): Z = (P - P.mean(0)) / P.std(0); w, V = eigh(cov(Z)) descending;
+  // T = (Z @ V)**2 / w; major = [0] (share 0.5079 >= 0.5), minor = [3] (eigenvalue 0.0466 < 0.2);
+  // score = max(T_major / quantile(T_major, 0.9), T_minor / quantile(T_minor, 0.9)).
+  const std::vector<double> major{1.6228747383841562, 1.236091496331764,  0.2954405867226575, 0.28733426680469254,
+                                  0.533073166293744,  0.1009806744601889, 1.3804323477065144, 1.5437727232962852};
+  const std::vector<double> minor{1.6409409361356726, 1.6628393678166997,  0.627962575466233, 0.3531821512601096,
+                                  0.0865989146460953, 0.27692956382618633, 1.830277079528816, 0.5212694113202747};
+  const std::vector<double> combined{1.0353245888405378,  0.9706776176481953,  0.3665713168230575, 0.20616904784444492,
+                                     0.34007785299838167, 0.16165682294622466, 1.0684188921542113, 0.9848608904969124};
+  using opsbench::PcaScore;
+  Context ctx;
+  const Matrix p = reference_input();
+  for (const auto& [score, expected] : std::vector<std::pair<PcaScore, const std::vector<double>*>>{
+           {PcaScore::kShyuMajor, &major}, {PcaScore::kShyuMinor, &minor}, {PcaScore::kShyu, &combined}}) {
+    PcaDetector pca(shyu(score, true, 0.9));
+    pca.fit_matrix(p, ctx);
+    const auto got = pca.score_matrix(p, ctx);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      INFO("row " << i);
+      CHECK(got[i] == Approx((*expected)[i]).epsilon(1e-9));
+    }
+  }
+  // Thread count does not change the scores; constant training data is refused.
+  Context two;
+  two.threads = 2;
+  PcaDetector a(shyu(PcaScore::kShyu, true, 0.99)), b(shyu(PcaScore::kShyu, true, 0.99));
+  a.fit_matrix(p, ctx);
+  b.fit_matrix(p, two);
+  CHECK(a.score_matrix(p, ctx) == b.score_matrix(p, two));
+  CHECK_THROWS_AS(PcaDetector(shyu(PcaScore::kShyu, true, 0.9)).fit_matrix(Matrix(5, 3, 1.0), ctx),
+                  opsbench::DataError);
+  PcaDetectorOptions bad;
+  bad.major_variance = 0;
+  CHECK_THROWS_AS(PcaDetector{bad}, opsbench::ConfigError);
+}

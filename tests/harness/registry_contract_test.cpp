@@ -41,13 +41,15 @@ TEST_CASE("every method honours the interface contract", "[harness][registry][co
     const ResolvedMethod m = registry.resolve_method(entry.name);
     CHECK(registry.resolve_method(m.canonical_spec).canonical_spec == m.canonical_spec);
 
+    const ResolvedMethod run_as =
+        entry.contract_options.empty() ? m : registry.resolve_method(entry.name + ":" + entry.contract_options);
     const Table table = tiny_table(3);
     Context ctx;
     ctx.seed = 11;
     if (entry.kind == MethodKind::kDetector) {
       REQUIRE(entry.make_detector);
       auto run = [&] {
-        auto d = entry.make_detector(m.options);
+        auto d = entry.make_detector(run_as.options);
         d->fit(table, ctx);
         CHECK(d->model_size_bytes() > 0);
         return d->score(table, ctx);
@@ -65,7 +67,7 @@ TEST_CASE("every method honours the interface contract", "[harness][registry][co
       REQUIRE(entry.make_classifier);
       std::vector<int> labels(table.num_rows(), 0);
       for (std::size_t r = 60; r < labels.size(); ++r) labels[r] = 1;
-      auto c = entry.make_classifier(m.options);
+      auto c = entry.make_classifier(run_as.options);
       c->fit(table, labels, 2, ctx);
       const Matrix p = c->predict_proba(table, ctx);
       REQUIRE(p.rows == table.num_rows());

@@ -7,8 +7,11 @@
 //   method = mean      the mean distance to the k neighbours
 //   method = median    the median of the k distances (mean of the middle two for even k)
 // Higher = more anomalous. k is capped at the training size (diagnostic_info()["knn.n_neighbors"]).
-// Bad input: NaN/Inf or an empty training table -> DataError. Deterministic for any ctx.threads.
-// model_size_bytes(): the stored training rows and their screening copy.
+// Bad input: NaN/Inf or an empty training table -> DataError; fewer training rows than
+// n_neighbors -> k capped. Duplicate rows are searched once (NeighbourIndex), with the same
+// distances as without grouping. Deterministic for any ctx.threads.
+// diagnostic_info(): knn.n_neighbors (effective k), knn.distinct_training_rows.
+// model_size_bytes(): the distinct training rows, their screening copy and the row -> group maps.
 #pragma once
 
 #include <cstddef>

@@ -22,8 +22,15 @@
 //   used). This is the protocol of code that fits and evaluates detectors on the same rows.
 //   training_outlier_factors() holds the LOF of the training rows (negative_outlier_factor_).
 //
-// Bad input: NaN/Inf -> DataError; fewer than 2 rows -> DataError; constant columns are harmless
-// (they add 0 to every distance); all rows identical -> every LOF is exactly 1.
+// Bad input: NaN/Inf -> DataError naming row and column; fewer than 2 rows -> DataError (in outlier
+// mode also for the scored rows); fewer rows than n_neighbors -> k capped; constant columns are
+// harmless (they add 0 to every distance); all rows identical -> every LOF is exactly 1; more than
+// k copies of a row -> lrd 1e10 for them, as scikit-learn.
+// Duplicates cost nothing extra: NeighbourIndex searches the distinct rows only and the results are
+// bit-identical to an ungrouped search (tests/baselines/lof_test.cpp checks them against LOF
+// computed from brute-force lists).
+// diagnostic_info(): lof.n_neighbors (effective k), lof.distinct_training_rows,
+// lof.exact_fallback_rows (distinct rows the float32 screening could not settle).
 // Determinism: no randomness; identical for any ctx.threads (see NeighbourIndex).
 // model_size_bytes(): the stored training rows and their screening copy, kdist and lrd.
 #pragma once

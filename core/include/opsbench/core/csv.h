@@ -55,5 +55,7 @@ struct FileDigest {
   std::uint64_t bytes = 0;
 };
 FileDigest digest_file(const std::string& path);
+// sha256 (lowercase hex) of bytes in memory (vocabularies and weights built in a cell).
+std::string sha256_hex(const void* data, std::size_t size);
 
 }  // namespace opsbench

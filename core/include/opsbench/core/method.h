@@ -53,6 +53,9 @@ class Classifier {
   virtual Matrix predict_proba(const Table& rows, const Context& ctx) const = 0;
   virtual std::size_t model_size_bytes() const = 0;
 
+  // The labelled validation part, given before fit() when the split has one, for early stopping
+  // and model selection (fine-tuned encoders stop on validation F1). Never the test rows.
+  virtual void set_validation_rows(const Table& /*rows*/, const std::vector<int>& /*labels*/) {}
   virtual std::vector<Figure> diagnostics() const { return {}; }
   virtual std::map<std::string, std::string> diagnostic_info() const { return {}; }
 };

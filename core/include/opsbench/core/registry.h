@@ -30,6 +30,9 @@ struct MethodEntry {
   std::vector<OptionDecl> options;
   std::function<std::unique_ptr<Detector>(const Options&)> make_detector;      // kDetector
   std::function<std::unique_ptr<Classifier>(const Options&)> make_classifier;  // kClassifier
+  // Options for the registry contract test where the defaults need files or minutes (a pretrained
+  // checkpoint): a small self-contained configuration, "key=value,...". Empty: the defaults.
+  std::string contract_options;
 };
 
 struct ReaderEntry {

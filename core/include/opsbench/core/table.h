@@ -114,8 +114,9 @@ class Table {
   // Row subset, in the order given (columns, groups and labels alike).
   Table take(const std::vector<std::size_t>& rows) const;
 
-  // All feature columns as a dense row-major matrix. Every column must be numeric with no missing
-  // values; otherwise throws DataError naming the column (encode and impute first).
+  // The feature columns as a dense row-major matrix, text columns left out (they are carried for
+  // text methods, see [preprocess] text = "keep"). Every other column must be numeric with no
+  // missing values; otherwise throws DataError naming the column (encode and impute first).
   Matrix to_matrix() const;
 
  private:

@@ -36,8 +36,9 @@ std::unique_ptr<Transform> make_minmax_scaler();
 std::unique_ptr<Transform> make_onehot_encoder();
 // Categorical -> training category index (sorted by category); unseen and missing -> -1.
 std::unique_ptr<Transform> make_ordinal_encoder();
-// Drops text, timestamp and any categorical columns left unencoded, so that the table is all numeric.
-std::unique_ptr<Transform> make_drop_non_numeric();
+// Drops timestamp and any categorical columns left unencoded, and text columns unless keep_text, so
+// that numeric methods see numbers only (Table::to_matrix() skips the text columns kept).
+std::unique_ptr<Transform> make_drop_non_numeric(bool keep_text = false);
 
 // Flow-Bench LLM template: "<feat> is <val> <feat> is <val> ... " over the feature columns in order,
 // numbers as Python's str(float) writes them, missing values as "nan", and a space after every value

@@ -47,6 +47,7 @@ struct PreprocessSpec {
   std::string encode = "onehot";  // onehot | ordinal | drop
   std::string scale = "none";     // standard | minmax | none
   std::string weight = "none";    // none | tfidf (event counts, datasets/tfidf.h; before scale)
+  std::string text = "drop";      // drop | keep (text columns for text methods; numeric ones skip them)
 };
 
 struct ThresholdSpec {

@@ -1,0 +1,467 @@
+// The BERT-family encoder (see bert.h): projections, layers, the model and the classifier head.
+// Config parsing, weight loading and state export live in bert_weights.cpp.
+#ifdef OPSBENCH_HAVE_TORCH
+
+#include "bert.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "opsbench/core/error.h"
+
+namespace opsbench::models {
+
+namespace {
+
+constexpr int kSlots = 6;
+
+enum class Activation { kGeluErf, kGeluTanh, kRelu };
+
+Activation activation_of(const std::string& name) {
+  if (name == "gelu") return Activation::kGeluErf;
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh") return Activation::kGeluTanh;
+  if (name == "relu") return Activation::kRelu;
+  throw ConfigError("hidden_act '" + name + "' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)");
+}
+
+// A bare named container, so that the module tree spells the checkpoint's dotted names
+// (`attention.self.query`) without one class per level.
+std::shared_ptr<torch::nn::Module> container() { return std::make_shared<torch::nn::Module>(); }
+
+const char* slot_leaf(Slot slot) {
+  switch (slot) {
+    case Slot::kQuery: return "query";
+    case Slot::kKey: return "key";
+    case Slot::kValue: return "value";
+    default: return "dense";
+  }
+}
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+// ----------------------------------------------------------------------------------------------
+// DenseProjection
+
+DenseProjectionImpl::DenseProjectionImpl(std::int64_t in, std::int64_t out, bool with_bias) {
+  if (in < 1 || out < 1) throw ConfigError("DenseProjection: in and out features must be >= 1");
+  // torch::nn::Linear's initialisation: Kaiming-uniform with a = sqrt(5), i.e. U(+-1/sqrt(in)),
+  // for both the weight and the bias.
+  const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+  weight = register_parameter("weight", torch::empty({out, in}).uniform_(-bound, bound));
+  if (with_bias) bias = register_parameter("bias", torch::empty({out}).uniform_(-bound, bound));
+}
+
+DenseProjectionImpl::DenseProjectionImpl(torch::Tensor w, torch::Tensor b) {
+  if (!w.defined() || w.dim() != 2) throw ConfigError("DenseProjection: weight must be a 2-d tensor [out, in]");
+  if (b.defined() && (b.dim() != 1 || b.size(0) != w.size(0))) {
+    throw ConfigError("DenseProjection: bias must be [out] = [" + std::to_string(w.size(0)) + "]");
+  }
+  weight = register_parameter("weight", w.detach().to(torch::kFloat32));
+  if (b.defined()) bias = register_parameter("bias", b.detach().to(torch::kFloat32));
+}
+
+torch::Tensor DenseProjectionImpl::forward(const torch::Tensor& x) { return at::linear(x, weight, bias); }
+std::int64_t DenseProjectionImpl::in_features() const { return weight.size(1); }
+std::int64_t DenseProjectionImpl::out_features() const { return weight.size(0); }
+torch::Tensor DenseProjectionImpl::effective_weight() const { return weight.detach(); }
+torch::Tensor DenseProjectionImpl::effective_bias() const { return bias.defined() ? bias.detach() : torch::Tensor(); }
+
+const char* slot_path(Slot slot) {
+  switch (slot) {
+    case Slot::kQuery: return "attention.self.query";
+    case Slot::kKey: return "attention.self.key";
+    case Slot::kValue: return "attention.self.value";
+    case Slot::kAttentionOutput: return "attention.output.dense";
+    case Slot::kIntermediate: return "intermediate.dense";
+    case Slot::kOutput: return "output.dense";
+  }
+  return "";
+}
+
+// ----------------------------------------------------------------------------------------------
+// One encoder layer (encoder.layer.N).
+
+namespace {
+
+class BertLayerImpl : public torch::nn::Module {
+ public:
+  explicit BertLayerImpl(const BertConfig& c)
+      : hidden_(c.hidden_size),
+        heads_(c.num_attention_heads),
+        eps_(c.layer_norm_eps),
+        activation_(activation_of(c.hidden_act)),
+        attention_dropout_(c.attention_probs_dropout_prob),
+        hidden_dropout_(c.hidden_dropout_prob) {
+    auto attention = register_module("attention", container());
+    parents_[0] = parents_[1] = parents_[2] = attention->register_module("self", container()).get();
+    auto attention_output = attention->register_module("output", container());
+    parents_[3] = attention_output.get();
+    parents_[4] = register_module("intermediate", container()).get();
+    auto output = register_module("output", container());
+    parents_[5] = output.get();
+    const std::int64_t h = c.hidden_size, m = c.intermediate_size;
+    const std::int64_t in[kSlots] = {h, h, h, h, h, m}, out[kSlots] = {h, h, h, h, m, h};
+    for (int s = 0; s < kSlots; ++s) {
+      slots_[s] = parents_[s]->register_module(slot_leaf(Slot(s)), std::make_shared<DenseProjectionImpl>(in[s], out[s]));
+    }
+    const auto ln = torch::nn::LayerNormOptions({h}).eps(c.layer_norm_eps);
+    attention_norm_ = attention_output->register_module("LayerNorm", torch::nn::LayerNorm(ln));
+    output_norm_ = output->register_module("LayerNorm", torch::nn::LayerNorm(ln));
+  }
+
+  const Projection& slot(Slot s) const { return slots_[static_cast<int>(s)]; }
+
+  void set_slot(Slot s, Projection module) {
+    const int i = static_cast<int>(s);
+    module->train(is_training());
+    slots_[i] = parents_[i]->replace_module(slot_leaf(s), std::move(module));
+    release_cache();
+  }
+
+  void release_cache() {
+    fused_weight_ = fused_bias_ = torch::Tensor();
+    fused_key_.clear();
+  }
+
+  // x [batch, length, hidden] -> [batch, length or 1, hidden]. mask_bias: undefined (no padding)
+  // or [batch, 1, 1, length] with 0 / lowest float. first_only: only token 0 leaves the layer.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask_bias, bool first_only) {
+    const std::int64_t batch = x.size(0), length = x.size(1), lq = first_only ? 1 : length;
+    const std::int64_t h = hidden_, nh = heads_, d = h / nh;
+    // Without autograd, elementwise steps run in place and out= variants write where data must go.
+    const bool no_grad = !at::GradMode::is_enabled();
+    const bool train = is_training();
+    const torch::Tensor x2 = x.reshape({batch * length, h});
+    const torch::Tensor xq2 = first_only ? x.select(1, 0) : x2;  // [batch * lq, hidden]
+
+    const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+    torch::Tensor q, k, v;  // 2-d [rows, hidden], unit column stride; q already scaled when no_grad
+    if (no_grad && fused_qkv(scale)) {
+      if (first_only) {
+        const torch::Tensor kv = at::addmm(fused_bias_.narrow(0, h, 2 * h), x2, fused_weight_.narrow(0, h, 2 * h).t());
+        k = kv.narrow(1, 0, h);
+        v = kv.narrow(1, h, h);
+        q = at::addmm(fused_bias_.narrow(0, 0, h), xq2, fused_weight_.narrow(0, 0, h).t());
+      } else {
+        const torch::Tensor qkv = at::addmm(fused_bias_, x2, fused_weight_.t());
+        q = qkv.narrow(1, 0, h);
+        k = qkv.narrow(1, h, h);
+        v = qkv.narrow(1, 2 * h, h);
+      }
+    } else {
+      q = slots_[0]->forward(xq2).mul(scale);
+      k = slots_[1]->forward(x2);
+      v = slots_[2]->forward(x2);
+    }
+
+    torch::Tensor context;  // [batch * lq, hidden], heads side by side
+    if (no_grad) {
+      // Per batch row, the heads of q, k and v are strided [heads, len, d] views of the projection
+      // outputs (row stride = the outputs' row stride), which BLAS reads in place: no head copies,
+      // and the context is written straight into its [len, heads, d] layout.
+      const torch::Tensor q4 = q.view({batch, lq, nh, d}), k4 = k.view({batch, length, nh, d});
+      const torch::Tensor v4 = v.view({batch, length, nh, d});
+      torch::Tensor scores = at::empty({batch, nh, lq, length}, x.options());
+      for (std::int64_t b = 0; b < batch; ++b) {
+        torch::Tensor out = scores[b];
+        at::bmm_out(out, q4[b].transpose(0, 1), k4[b].permute({1, 2, 0}));
+      }
+      if (mask_bias.defined()) scores.add_(mask_bias);
+      torch::Tensor probs = at::softmax(scores, -1);
+      if (train && attention_dropout_ > 0) probs = at::dropout(probs, attention_dropout_, true);
+      context = at::empty({batch, lq, h}, x.options());
+      const torch::Tensor c4 = context.view({batch, lq, nh, d});
+      for (std::int64_t b = 0; b < batch; ++b) {
+        torch::Tensor out = c4[b].transpose(0, 1);
+        at::bmm_out(out, probs[b], v4[b].transpose(0, 1));
+      }
+      context = context.view({batch * lq, h});
+    } else {
+      const auto heads_of = [&](const torch::Tensor& t, std::int64_t len) {
+        return t.view({batch, len, nh, d}).permute({0, 2, 1, 3}).reshape({batch * nh, len, d});
+      };
+      torch::Tensor scores = at::bmm(heads_of(q, lq), heads_of(k, length).transpose(1, 2));
+      if (mask_bias.defined()) scores = (scores.view({batch, nh, lq, length}) + mask_bias).view({batch * nh, lq, length});
+      torch::Tensor probs = at::softmax(scores, -1);
+      if (train && attention_dropout_ > 0) probs = at::dropout(probs, attention_dropout_, true);
+      context = at::bmm(probs, heads_of(v, length)).view({batch, nh, lq, d}).permute({0, 2, 1, 3}).reshape({batch * lq, h});
+    }
+
+    torch::Tensor attended = residual_dense(3, context, xq2, no_grad, train);
+    attended = at::layer_norm(attended, {h}, attention_norm_->weight, attention_norm_->bias, eps_);
+
+    torch::Tensor inner = slots_[4]->forward(attended);
+    switch (activation_) {
+      case Activation::kGeluErf: inner = no_grad ? at::gelu_(inner, "none") : at::gelu(inner, "none"); break;
+      case Activation::kGeluTanh: inner = no_grad ? at::gelu_(inner, "tanh") : at::gelu(inner, "tanh"); break;
+      case Activation::kRelu: inner = no_grad ? at::relu_(inner) : at::relu(inner); break;
+    }
+    torch::Tensor out = residual_dense(5, inner, attended, no_grad, train);
+    out = at::layer_norm(out, {h}, output_norm_->weight, output_norm_->bias, eps_);
+    return out.view({batch, lq, h});
+  }
+
+ private:
+  // residual + dropout(slot(x)). A dense slot without autograd adds residual + bias first and lets
+  // the GEMM accumulate onto it (beta = 1), which saves a pass over the output.
+  torch::Tensor residual_dense(int s, const torch::Tensor& x, const torch::Tensor& residual, bool no_grad, bool train) {
+    auto* dense = dynamic_cast<DenseProjectionImpl*>(slots_[s].get());
+    if (no_grad && dense != nullptr) {
+      torch::Tensor acc = dense->bias.defined() ? at::add(residual, dense->bias) : residual.clone();
+      return acc.addmm_(x, dense->weight.t());
+    }
+    torch::Tensor y = slots_[s]->forward(x);
+    if (train && hidden_dropout_ > 0) y = at::dropout(y, hidden_dropout_, true);
+    return no_grad ? y.add_(residual) : y + residual;
+  }
+
+  // True when the query, key and value slots are dense with biases; (re)builds the concatenated
+  // weight when any of their tensors moved or changed since it was built. The query rows carry the
+  // attention scale 1/sqrt(d) (exact for d a power of 4; else one rounding of the product).
+  bool fused_qkv(double scale) {
+    DenseProjectionImpl* dense[3];
+    for (int s = 0; s < 3; ++s) {
+      dense[s] = dynamic_cast<DenseProjectionImpl*>(slots_[s].get());
+      if (dense[s] == nullptr || !dense[s]->bias.defined()) return false;
+    }
+    std::vector<std::int64_t> key;
+    key.reserve(12);
+    for (auto* p : dense) {
+      for (const torch::Tensor* t : {&p->weight, &p->bias}) {
+        key.push_back(reinterpret_cast<std::intptr_t>(t->data_ptr()));
+        key.push_back(static_cast<std::int64_t>(t->_version()));
+      }
+    }
+    if (key != fused_key_ || !fused_weight_.defined()) {
+      fused_weight_ = at::cat({dense[0]->weight * scale, dense[1]->weight, dense[2]->weight}, 0);
+      fused_bias_ = at::cat({dense[0]->bias * scale, dense[1]->bias, dense[2]->bias}, 0);
+      fused_key_ = std::move(key);
+    }
+    return true;
+  }
+
+  std::int64_t hidden_, heads_;
+  double eps_;
+  Activation activation_;
+  double attention_dropout_, hidden_dropout_;
+  torch::nn::Module* parents_[kSlots] = {};
+  Projection slots_[kSlots];
+  torch::nn::LayerNorm attention_norm_{nullptr}, output_norm_{nullptr};
+  torch::Tensor fused_weight_, fused_bias_;
+  std::vector<std::int64_t> fused_key_;
+};
+TORCH_MODULE(BertLayer);
+
+}  // namespace
+
+// ----------------------------------------------------------------------------------------------
+// BertModel
+
+struct BertModelImpl::Impl {
+  torch::nn::Embedding word{nullptr}, position{nullptr}, token_type{nullptr};
+  torch::nn::LayerNorm embedding_norm{nullptr};
+  std::vector<BertLayer> layers;
+  torch::nn::Linear pooler{nullptr};
+};
+
+BertModelImpl::BertModelImpl(BertConfig config) : config_(std::move(config)), impl_(std::make_shared<Impl>()) {
+  config_.validate();
+  const BertConfig& c = config_;
+  const std::int64_t h = c.hidden_size;
+  auto embeddings = register_module("embeddings", container());
+  impl_->word = embeddings->register_module(
+      "word_embeddings", torch::nn::Embedding(torch::nn::EmbeddingOptions(c.vocab_size, h).padding_idx(c.pad_token_id)));
+  impl_->position = embeddings->register_module("position_embeddings",
+                                                torch::nn::Embedding(c.max_position_embeddings, h));
+  impl_->token_type = embeddings->register_module("token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, h));
+  impl_->embedding_norm = embeddings->register_module(
+      "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({h}).eps(c.layer_norm_eps)));
+  auto encoder = register_module("encoder", container());
+  auto list = encoder->register_module("layer", torch::nn::ModuleList());
+  for (std::int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    impl_->layers.emplace_back(c);
+    list->push_back(impl_->layers.back());
+  }
+  auto pooler = register_module("pooler", container());
+  impl_->pooler = pooler->register_module("dense", torch::nn::Linear(h, h));
+
+  // Hugging Face's _init_weights: normal(0, initializer_range) for linear weights and embeddings,
+  // zero biases and padding row, LayerNorm weight 1 and bias 0.
+  torch::NoGradGuard no_grad;
+  for (auto& p : named_parameters()) {
+    const std::string& name = p.key();
+    torch::Tensor& t = p.value();
+    const bool norm = name.find("LayerNorm") != std::string::npos;
+    const bool is_weight = name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0;
+    if (norm && is_weight) {
+      t.fill_(1.0);
+    } else if (norm) {
+      t.zero_();
+    } else if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) {
+      t.zero_();
+    } else {
+      t.normal_(0.0, c.initializer_range);
+    }
+  }
+  impl_->word->weight[c.pad_token_id].zero_();
+}
+
+std::int64_t BertModelImpl::num_layers() const { return static_cast<std::int64_t>(impl_->layers.size()); }
+
+Projection BertModelImpl::projection(std::int64_t layer, Slot slot) const {
+  if (layer < 0 || layer >= num_layers()) {
+    throw ConfigError("layer " + std::to_string(layer) + " out of range [0, " + std::to_string(num_layers()) + ")");
+  }
+  return impl_->layers[static_cast<std::size_t>(layer)]->slot(slot);
+}
+
+void BertModelImpl::set_projection(std::int64_t layer, Slot slot, Projection module) {
+  const Projection current = projection(layer, slot);
+  if (!module) throw ConfigError(std::string("set_projection: null module for ") + slot_path(slot));
+  const std::int64_t in = module->in_features(), out = module->out_features();
+  const std::int64_t h = config_.hidden_size, m = config_.intermediate_size;
+  const std::string where = "encoder.layer." + std::to_string(layer) + "." + slot_path(slot);
+  bool ok = in == current->in_features() && out == current->out_features();
+  if (slot == Slot::kIntermediate) ok = in == h && out >= 1 && out <= m;
+  if (slot == Slot::kOutput) ok = out == h && in >= 1 && in <= m;
+  if (!ok) {
+    throw ConfigError(where + ": module maps " + std::to_string(in) + " -> " + std::to_string(out) +
+                      ", the slot needs " + std::to_string(current->in_features()) + " -> " +
+                      std::to_string(current->out_features()) +
+                      (slot == Slot::kIntermediate || slot == Slot::kOutput ? " (the inner size may shrink)" : ""));
+  }
+  impl_->layers[static_cast<std::size_t>(layer)]->set_slot(slot, std::move(module));
+}
+
+std::int64_t BertModelImpl::intermediate_size(std::int64_t layer) const {
+  return projection(layer, Slot::kIntermediate)->out_features();
+}
+
+void BertModelImpl::release_caches() {
+  for (auto& layer : impl_->layers) layer->release_cache();
+}
+
+namespace {
+
+void check_inputs(const BertConfig& c, const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& types) {
+  if (!ids.defined() || ids.dim() != 2 || ids.scalar_type() != torch::kInt64) {
+    throw ModelError("bert: input_ids must be an int64 tensor [batch, length]");
+  }
+  if (ids.size(0) < 1 || ids.size(1) < 1) throw ModelError("bert: empty batch or sequence");
+  const auto shape = ids.sizes().vec();
+  if (mask.defined() && mask.sizes().vec() != shape) {
+    throw ModelError("bert: attention_mask shape " + shape_text(mask.sizes().vec()) + " differs from input_ids " +
+                     shape_text(shape));
+  }
+  if (types.defined() && (types.sizes().vec() != shape || types.scalar_type() != torch::kInt64)) {
+    throw ModelError("bert: token_type_ids must be int64 with the shape of input_ids " + shape_text(shape));
+  }
+  if (ids.size(1) > c.max_position_embeddings) {
+    throw ModelError("bert: length " + std::to_string(ids.size(1)) + " exceeds max_position_embeddings " +
+                     std::to_string(c.max_position_embeddings));
+  }
+  const auto range = at::aminmax(ids);
+  const std::int64_t lo = std::get<0>(range).item<std::int64_t>(), hi = std::get<1>(range).item<std::int64_t>();
+  if (lo < 0 || hi >= c.vocab_size) {
+    throw ModelError("bert: token id " + std::to_string(lo < 0 ? lo : hi) + " outside the vocabulary [0, " +
+                     std::to_string(c.vocab_size) + ")");
+  }
+  if (types.defined()) {
+    const auto tr = at::aminmax(types);
+    if (std::get<0>(tr).item<std::int64_t>() < 0 || std::get<1>(tr).item<std::int64_t>() >= c.type_vocab_size) {
+      throw ModelError("bert: token type id outside [0, " + std::to_string(c.type_vocab_size) + ")");
+    }
+  }
+}
+
+}  // namespace
+
+// Embeddings, then every layer; the last one for the first token alone when first_only.
+torch::Tensor BertModelImpl::encode(const torch::Tensor& ids, const torch::Tensor& mask, const torch::Tensor& types,
+                                    bool first_only) {
+  const BertConfig& c = config_;
+  Impl& m = *impl_;
+  const bool train = is_training();
+  check_inputs(c, ids, mask, types);
+  const bool no_grad = !at::GradMode::is_enabled();
+  const std::int64_t length = ids.size(1);
+  // Positions are 0..length-1 in every row: a slice of the table broadcast over the batch, no gather.
+  torch::Tensor x = at::embedding(m.word->weight, ids, c.pad_token_id);
+  const torch::Tensor position = m.position->weight.narrow(0, 0, length);
+  const torch::Tensor type = types.defined() ? at::embedding(m.token_type->weight, types) : m.token_type->weight[0];
+  x = no_grad ? x.add_(position).add_(type) : x + position + type;
+  x = at::layer_norm(x, {c.hidden_size}, m.embedding_norm->weight, m.embedding_norm->bias, c.layer_norm_eps);
+  if (train && c.hidden_dropout_prob > 0) x = at::dropout(x, c.hidden_dropout_prob, true);
+
+  // Additive mask (Hugging Face's extended mask): 0 for real tokens, the lowest float for padding.
+  // Left out when nothing is padded, which changes no number.
+  torch::Tensor bias;
+  if (mask.defined() && !at::all(mask).item<bool>()) {
+    bias = (1.0 - mask.to(x.scalar_type())) * std::numeric_limits<float>::lowest();
+    bias = bias.view({ids.size(0), 1, 1, length});
+  }
+  const std::size_t n = m.layers.size();
+  for (std::size_t i = 0; i < n; ++i) x = m.layers[i]->forward(x, bias, first_only && i + 1 == n);
+  return x;
+}
+
+BertOutput BertModelImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                  const torch::Tensor& token_type_ids) {
+  BertOutput out;
+  out.last_hidden_state = encode(input_ids, attention_mask, token_type_ids, false);
+  out.pooled = at::tanh(impl_->pooler->forward(out.last_hidden_state.select(1, 0)));
+  return out;
+}
+
+torch::Tensor BertModelImpl::pooled_output(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                           const torch::Tensor& token_type_ids) {
+  const torch::Tensor first = encode(input_ids, attention_mask, token_type_ids, true);
+  return at::tanh(impl_->pooler->forward(first.select(1, 0)));
+}
+
+// ----------------------------------------------------------------------------------------------
+// BertClassifier
+
+BertClassifierImpl::BertClassifierImpl(BertConfig config, std::int64_t num_labels) {
+  if (num_labels < 1) throw ConfigError("BertClassifier: num_labels must be >= 1");
+  const double p = config.hidden_dropout_prob;
+  const double range = config.initializer_range;
+  const std::int64_t h = config.hidden_size;
+  bert = register_module("bert", BertModel(std::move(config)));
+  dropout = register_module("dropout", torch::nn::Dropout(p));
+  classifier = register_module("classifier", torch::nn::Linear(h, num_labels));
+  torch::NoGradGuard no_grad;
+  classifier->weight.normal_(0.0, range);
+  classifier->bias.zero_();
+}
+
+torch::Tensor BertClassifierImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                          const torch::Tensor& token_type_ids) {
+  return classifier->forward(dropout->forward(bert->pooled_output(input_ids, attention_mask, token_type_ids)));
+}
+
+BertOutput bert_infer(BertModel& model, const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                      const torch::Tensor& token_type_ids) {
+  model->eval();
+  c10::InferenceMode guard;
+  return model->forward(input_ids, attention_mask, token_type_ids);
+}
+
+torch::Tensor classifier_infer(BertClassifier& model, const torch::Tensor& input_ids,
+                               const torch::Tensor& attention_mask, const torch::Tensor& token_type_ids) {
+  model->eval();
+  c10::InferenceMode guard;
+  return model->forward(input_ids, attention_mask, token_type_ids);
+}
+
+}  // namespace opsbench::models
+
+#endif  // OPSBENCH_HAVE_TORCH
