@@ -39,13 +39,7 @@ void add_analyse(CLI::App& app, Action& action) {
       const Registry& registry = builtin_registry();
       const AnalysisFile file = load_analysis_file(args->file, registry);
       AnalysisRunOptions options;
-      options.data_root = args->data;
-      if (options.data_root.empty()) {
-        if (const char* env = std::getenv("OPSBENCH_DATA")) options.data_root = env;
-      }
-      if (!options.data_root.empty() && access(options.data_root.c_str(), R_OK) != 0) {
-        throw ConfigError("--data '" + options.data_root + "' does not exist or is not readable");
-      }
+      options.data_root = resolve_data_root(args->data);
       options.out_dir = args->out;
       options.threads = args->threads;
       options.command_line = command_line();

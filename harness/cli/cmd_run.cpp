@@ -68,13 +68,7 @@ void add_run(CLI::App& app, Action& action) {
       const Registry& registry = builtin_registry();
       const Suite suite = load_suite(args->suite, registry);
       RunOptions options;
-      options.data_root = args->data;
-      if (options.data_root.empty()) {
-        if (const char* env = std::getenv("OPSBENCH_DATA")) options.data_root = env;
-      }
-      if (!options.data_root.empty() && access(options.data_root.c_str(), R_OK) != 0) {
-        throw ConfigError("--data '" + options.data_root + "' does not exist or is not readable");
-      }
+      options.data_root = resolve_data_root(args->data);
       options.out_dir = args->out;
       options.filter = args->filter;
       options.repetitions = args->seeds;

@@ -24,4 +24,7 @@ void add_analyse(CLI::App& app, Action& action);
 // The process command line, as run (recorded with results).
 const std::string& command_line();
 
+// --data as given, else $OPSBENCH_DATA, else ""; ConfigError when it names an unreadable folder.
+std::string resolve_data_root(const std::string& flag);
+
 }  // namespace opsbench::cli

@@ -1,6 +1,9 @@
 // opsbench: entry point. Parses the command line, runs the chosen subcommand and maps errors to
 // exit codes; the only place that catches everything.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "commands.h"
@@ -11,6 +14,16 @@ namespace {
 std::string g_command_line;
 }
 const std::string& command_line() { return g_command_line; }
+
+std::string resolve_data_root(const std::string& flag) {
+  std::string root = flag;
+  if (root.empty()) {
+    if (const char* env = std::getenv("OPSBENCH_DATA")) root = env;
+  }
+  if (!root.empty() && access(root.c_str(), R_OK) != 0)
+    throw ConfigError("--data '" + root + "' does not exist or is not readable");
+  return root;
+}
 }  // namespace opsbench::cli
 
 int main(int argc, char** argv) {
