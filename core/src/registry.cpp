@@ -6,7 +6,6 @@
 #include "opsbench/core/error.h"
 
 namespace opsbench {
-namespace {
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -20,6 +19,8 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   }
   return prev[b.size()];
 }
+
+namespace {
 
 template <typename Entry>
 const Entry& find(const std::vector<Entry>& entries, const std::string& kind, const std::string& name) {

@@ -208,21 +208,11 @@ AnalysisKind parse_analysis_kind(const std::string& text) {
 }
 
 AnalysisFile parse_analysis_file(const std::string& toml_text, const std::string& origin, const Registry& registry) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, origin);
-  } catch (const toml::parse_error& e) {
-    throw ConfigError(toml_place(origin, e.source()) + ": " + std::string(e.description()));
-  }
+  const toml::table root = parse_toml_file_text(toml_text, origin);
   AnalysisFile file;
   file.path = origin;
   TomlKeys top(root, origin, "");
-  file.name = top.str("name", "");
-  if (file.name.empty()) throw top.error("name", "missing (name = \"...\")");
-  for (char c : file.name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
-      throw top.error("name", "'" + file.name + "' may contain only letters, digits, '-', '_' and '.'");
-  }
+  file.name = read_file_name(top);
   file.description = top.str("description", "");
   file.seed = static_cast<std::uint64_t>(top.integer("seed", 0, 0, INT64_MAX));
   read_split_and_preprocess(top, file);

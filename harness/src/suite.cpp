@@ -83,22 +83,11 @@ Task parse_task(const std::string& text) {
 }
 
 Suite parse_suite(const std::string& toml_text, const std::string& origin, const Registry& registry) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, origin);
-  } catch (const toml::parse_error& e) {
-    throw ConfigError(toml_place(origin, e.source()) + ": " + std::string(e.description()));
-  }
+  const toml::table root = parse_toml_file_text(toml_text, origin);
   Suite suite;
   suite.path = origin;
   TomlKeys top(root, origin, "");
-  suite.name = top.str("name", "");
-  if (suite.name.empty()) throw top.error("name", "missing (name = \"...\")");
-  for (char c : suite.name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-      throw top.error("name", "'" + suite.name + "' may contain only letters, digits, '-', '_' and '.'");
-    }
-  }
+  suite.name = read_file_name(top);
   suite.description = top.str("description", "");
   try {
     suite.task = parse_task(top.str("task", "detect"));

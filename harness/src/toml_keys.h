@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <cstdint>
 #include <limits>
 #include <set>
@@ -131,5 +132,25 @@ class TomlKeys {
   std::string prefix_;
   std::set<std::string> seen_;
 };
+
+// The whole file parsed, or a ConfigError at the parser's place.
+inline toml::table parse_toml_file_text(const std::string& text, const std::string& origin) {
+  try {
+    return toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(toml_place(origin, e.source()) + ": " + std::string(e.description()));
+  }
+}
+
+// The top-level `name` (required): letters, digits, '-', '_' and '.' only, since it names files.
+inline std::string read_file_name(TomlKeys& top) {
+  const std::string name = top.str("name", "");
+  if (name.empty()) throw top.error("name", "missing (name = \"...\")");
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      throw top.error("name", "'" + name + "' may contain only letters, digits, '-', '_' and '.'");
+  }
+  return name;
+}
 
 }  // namespace opsbench

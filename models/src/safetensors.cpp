@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "opsbench/core/error.h"
+#include "opsbench/core/registry.h"
 
 namespace opsbench::models {
 namespace {
@@ -55,18 +56,6 @@ bool element_count(const std::vector<std::int64_t>& shape, std::uint64_t& count)
   return true;
 }
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 std::uint16_t load_u16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
 std::uint32_t load_u32(const std::uint8_t* p) {

@@ -19,6 +19,9 @@
 
 namespace opsbench {
 
+// Levenshtein distance, for "did you mean" hints (registry names, tensor names).
+std::size_t edit_distance(const std::string& a, const std::string& b);
+
 enum class MethodKind { kDetector, kClassifier };
 const char* to_string(MethodKind kind);
 
