@@ -20,7 +20,6 @@
 namespace opsbench {
 namespace {
 
-
 void read_datasets(TomlKeys& top, Suite& suite) {
   const toml::array* arr = top.array("datasets");
   if (!arr || arr->empty()) throw top.error("datasets", "a suite needs at least one [[datasets]] entry");
