@@ -13,6 +13,7 @@
 
 #include "opsbench/core/error.h"
 #include "opsbench/core/portable_random.h"
+#include "adam_kernels.h"
 #include "vae_kernels.h"
 
 namespace opsbench::models {
@@ -21,7 +22,8 @@ namespace {
 
 // Adam (PyTorch's update rule: beta1 0.9, beta2 0.999, eps 1e-8, no weight decay, bias-corrected)
 // fused with total-norm gradient clipping: one pass over each parameter reads p, g, m, v and writes
-// p, m, v, where torch::optim::Adam plus clip_grad_norm_ make about ten passes. Elementwise in fixed
+// p, m, v, where torch::optim::Adam plus clip_grad_norm_ make about ten passes; the loops are
+// vectorised per instruction set in adam_kernels.cpp. Elementwise in fixed
 // chunks, and the squared norm is summed per chunk in double and then in chunk order, so the result
 // does not depend on the thread count.
 class FusedAdam {
@@ -50,9 +52,7 @@ class FusedAdam {
         std::vector<double> partial(static_cast<std::size_t>(chunks), 0.0);
         at::parallel_for(0, chunks, 1, [&](std::int64_t begin, std::int64_t end) {
           for (std::int64_t c = begin; c < end; ++c) {
-            double acc = 0;
-            for (std::int64_t i = c * kChunk, e = std::min(n, (c + 1) * kChunk); i < e; ++i) acc += double(g[i]) * g[i];
-            partial[static_cast<std::size_t>(c)] = acc;
+            partial[static_cast<std::size_t>(c)] = sum_of_squares(g + c * kChunk, std::min(n, (c + 1) * kChunk) - c * kChunk);
           }
         });
         for (double x : partial) sq += x;
@@ -62,9 +62,12 @@ class FusedAdam {
     }
     const double bc1 = 1.0 - std::pow(kBeta1, static_cast<double>(t_));
     const double bc2 = 1.0 - std::pow(kBeta2, static_cast<double>(t_));
-    const float step_size = static_cast<float>(lr_ / bc1);
-    const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
-    const float fs = static_cast<float>(scale), b1 = kBeta1, b2 = kBeta2, eps = 1e-8f;
+    AdamStepCoefficients coef;
+    coef.grad_scale = static_cast<float>(scale);
+    coef.beta1 = kBeta1;
+    coef.beta2 = kBeta2;
+    coef.step_size = static_cast<float>(lr_ / bc1);
+    coef.inv_sqrt_bias2 = static_cast<float>(1.0 / std::sqrt(bc2));
     for (std::size_t k = 0; k < params_.size(); ++k) {
       torch::Tensor& p = params_[k];
       if (!p.grad().defined()) continue;
@@ -74,12 +77,7 @@ class FusedAdam {
       float* v = v_[k].data_ptr<float>();
       c10::BFloat16* shadow = shadows_.empty() ? nullptr : shadows_[k].data_ptr<c10::BFloat16>();
       at::parallel_for(0, p.numel(), kChunk, [&](std::int64_t begin, std::int64_t end) {
-        for (std::int64_t i = begin; i < end; ++i) {
-          const float gi = g[i] * fs;
-          m[i] = b1 * m[i] + (1 - b1) * gi;
-          v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-          w[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
-        }
+        adam_update(w + begin, g + begin, m + begin, v + begin, end - begin, coef);
         if (shadow != nullptr) {
           for (std::int64_t i = begin; i < end; ++i) shadow[i] = c10::BFloat16(w[i]);
         }
