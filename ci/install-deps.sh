@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libdnnl-dev
   libxgboost-dev xgboost
   libbenchmark-dev catch2
   libcsv-dev zlib1g-dev libsqlite3-dev libssl-dev

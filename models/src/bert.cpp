@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "opsbench/core/error.h"
+#include "packed_linear.h"
 
 namespace opsbench::models {
 
@@ -91,6 +92,25 @@ const char* slot_path(Slot slot) {
 
 namespace {
 
+// Scratch tensors of the packed inference path, shared by the layers of one model (a layer's
+// intermediates are dead when it returns): repeated forwards reuse this memory instead of mapping
+// fresh pages for every product (page faults and unmapping were ~13% of a MiniLM batch-8 pooled
+// forward on one thread). Not for concurrent forwards on one model (neither are the weight caches).
+struct InferenceWorkspace {
+  torch::Tensor qkv, scores, context, inner;
+
+  // A float32 [sizes] tensor on `slot`'s storage, grown when too small. Inference tensors (made
+  // under InferenceMode) cannot be written outside it, so the storage is remade across modes.
+  static torch::Tensor take(torch::Tensor& slot, at::IntArrayRef sizes) {
+    std::int64_t n = 1;
+    for (std::int64_t s : sizes) n *= s;
+    if (!slot.defined() || slot.numel() < n || slot.is_inference() != c10::InferenceMode::is_enabled()) {
+      slot = at::empty({n}, torch::TensorOptions().dtype(torch::kFloat));
+    }
+    return slot.narrow(0, 0, n).view(sizes);
+  }
+};
+
 class BertLayerImpl : public torch::nn::Module {
  public:
   explicit BertLayerImpl(const BertConfig& c)
@@ -129,11 +149,14 @@ class BertLayerImpl : public torch::nn::Module {
   void release_cache() {
     fused_weight_ = fused_bias_ = torch::Tensor();
     fused_key_.clear();
+    for (auto& p : packed_) p = PackedCache{};
   }
 
   // x [batch, length, hidden] -> [batch, length or 1, hidden]. mask_bias: undefined (no padding)
   // or [batch, 1, 1, length] with 0 / lowest float. first_only: only token 0 leaves the layer.
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask_bias, bool first_only) {
+  // workspace: scratch for the packed inference path (used only there).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask_bias, bool first_only,
+                        InferenceWorkspace& workspace) {
     const std::int64_t batch = x.size(0), length = x.size(1), lq = first_only ? 1 : length;
     const std::int64_t h = hidden_, nh = heads_, d = h / nh;
     // Without autograd, elementwise steps run in place and out= variants write where data must go.
@@ -143,8 +166,25 @@ class BertLayerImpl : public torch::nn::Module {
     const torch::Tensor xq2 = first_only ? x.select(1, 0) : x2;  // [batch * lq, hidden]
 
     const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+    // Inference on the CPU in float32: dense products run on weights packed once (packed_linear.h).
+    const bool packed = no_grad && !train && x.device().is_cpu() && x.scalar_type() == torch::kFloat;
     torch::Tensor q, k, v;  // 2-d [rows, hidden], unit column stride; q already scaled when no_grad
-    if (no_grad && fused_qkv(scale)) {
+    if (packed && fused_qkv(scale)) {
+      if (first_only) {
+        const torch::Tensor kv = run_packed(packed_linear(kKeyValue, fused_weight_.narrow(0, h, 2 * h), fused_bias_.narrow(0, h, 2 * h)),
+                                            x2, {}, InferenceWorkspace::take(workspace.qkv, {batch * length, 2 * h}));
+        k = kv.narrow(1, 0, h);
+        v = kv.narrow(1, h, h);
+        q = run_packed(packed_linear(kQueryOnly, fused_weight_.narrow(0, 0, h), fused_bias_.narrow(0, 0, h)), xq2, {},
+                       at::empty({batch, h}, x.options()));
+      } else {
+        const torch::Tensor qkv = run_packed(packed_linear(kQueryKeyValue, fused_weight_, fused_bias_), x2, {},
+                                             InferenceWorkspace::take(workspace.qkv, {batch * length, 3 * h}));
+        q = qkv.narrow(1, 0, h);
+        k = qkv.narrow(1, h, h);
+        v = qkv.narrow(1, 2 * h, h);
+      }
+    } else if (no_grad && fused_qkv(scale)) {
       if (first_only) {
         const torch::Tensor kv = at::addmm(fused_bias_.narrow(0, h, 2 * h), x2, fused_weight_.narrow(0, h, 2 * h).t());
         k = kv.narrow(1, 0, h);
@@ -169,15 +209,17 @@ class BertLayerImpl : public torch::nn::Module {
       // and the context is written straight into its [len, heads, d] layout.
       const torch::Tensor q4 = q.view({batch, lq, nh, d}), k4 = k.view({batch, length, nh, d});
       const torch::Tensor v4 = v.view({batch, length, nh, d});
-      torch::Tensor scores = at::empty({batch, nh, lq, length}, x.options());
+      torch::Tensor scores = packed ? InferenceWorkspace::take(workspace.scores, {batch, nh, lq, length})
+                                    : at::empty({batch, nh, lq, length}, x.options());
       for (std::int64_t b = 0; b < batch; ++b) {
         torch::Tensor out = scores[b];
         at::bmm_out(out, q4[b].transpose(0, 1), k4[b].permute({1, 2, 0}));
       }
       if (mask_bias.defined()) scores.add_(mask_bias);
-      torch::Tensor probs = at::softmax(scores, -1);
+      // The softmax works row by row (read, then write), so it may overwrite its input.
+      torch::Tensor probs = packed ? at::_softmax_out(scores, scores, -1, false) : at::softmax(scores, -1);
       if (train && attention_dropout_ > 0) probs = at::dropout(probs, attention_dropout_, true);
-      context = at::empty({batch, lq, h}, x.options());
+      context = packed ? InferenceWorkspace::take(workspace.context, {batch, lq, h}) : at::empty({batch, lq, h}, x.options());
       const torch::Tensor c4 = context.view({batch, lq, nh, d});
       for (std::int64_t b = 0; b < batch; ++b) {
         torch::Tensor out = c4[b].transpose(0, 1);
@@ -195,16 +237,27 @@ class BertLayerImpl : public torch::nn::Module {
       context = at::bmm(probs, heads_of(v, length)).view({batch, nh, lq, d}).permute({0, 2, 1, 3}).reshape({batch * lq, h});
     }
 
-    torch::Tensor attended = residual_dense(3, context, xq2, no_grad, train);
+    torch::Tensor attended = residual_dense(3, context, xq2, no_grad, train, packed);
     attended = at::layer_norm(attended, {h}, attention_norm_->weight, attention_norm_->bias, eps_);
 
-    torch::Tensor inner = slots_[4]->forward(attended);
-    switch (activation_) {
-      case Activation::kGeluErf: inner = no_grad ? at::gelu_(inner, "none") : at::gelu(inner, "none"); break;
-      case Activation::kGeluTanh: inner = no_grad ? at::gelu_(inner, "tanh") : at::gelu(inner, "tanh"); break;
-      case Activation::kRelu: inner = no_grad ? at::relu_(inner) : at::relu(inner); break;
+    torch::Tensor inner;
+    auto* intermediate = dynamic_cast<DenseProjectionImpl*>(slots_[4].get());
+    if (packed && intermediate != nullptr) {  // the activation runs inside the product's epilogue
+      PackedLinear::Epilogue e;
+      e.activation = activation_ == Activation::kGeluErf    ? PackedLinear::Activation::kGeluErf
+                     : activation_ == Activation::kGeluTanh ? PackedLinear::Activation::kGeluTanh
+                                                            : PackedLinear::Activation::kRelu;
+      inner = run_packed(packed_linear(kIntermediate, intermediate->weight, intermediate->bias), attended, e,
+                         InferenceWorkspace::take(workspace.inner, {attended.size(0), intermediate->weight.size(0)}));
+    } else {
+      inner = slots_[4]->forward(attended);
+      switch (activation_) {
+        case Activation::kGeluErf: inner = no_grad ? at::gelu_(inner, "none") : at::gelu(inner, "none"); break;
+        case Activation::kGeluTanh: inner = no_grad ? at::gelu_(inner, "tanh") : at::gelu(inner, "tanh"); break;
+        case Activation::kRelu: inner = no_grad ? at::relu_(inner) : at::relu(inner); break;
+      }
     }
-    torch::Tensor out = residual_dense(5, inner, attended, no_grad, train);
+    torch::Tensor out = residual_dense(5, inner, attended, no_grad, train, packed);
     out = at::layer_norm(out, {h}, output_norm_->weight, output_norm_->bias, eps_);
     return out.view({batch, lq, h});
   }
@@ -212,8 +265,15 @@ class BertLayerImpl : public torch::nn::Module {
  private:
   // residual + dropout(slot(x)). A dense slot without autograd adds residual + bias first and lets
   // the GEMM accumulate onto it (beta = 1), which saves a pass over the output.
-  torch::Tensor residual_dense(int s, const torch::Tensor& x, const torch::Tensor& residual, bool no_grad, bool train) {
+  torch::Tensor residual_dense(int s, const torch::Tensor& x, const torch::Tensor& residual, bool no_grad, bool train,
+                               bool packed) {
     auto* dense = dynamic_cast<DenseProjectionImpl*>(slots_[s].get());
+    if (packed && dense != nullptr) {
+      PackedLinear::Epilogue e;
+      e.accumulate = true;  // onto the residual
+      const int which = s == 3 ? kAttentionOutput : kOutput;
+      return run_packed(packed_linear(which, dense->weight, dense->bias), x, e, residual.clone(at::MemoryFormat::Contiguous));
+    }
     if (no_grad && dense != nullptr) {
       torch::Tensor acc = dense->bias.defined() ? at::add(residual, dense->bias) : residual.clone();
       return acc.addmm_(x, dense->weight.t());
@@ -237,15 +297,53 @@ class BertLayerImpl : public torch::nn::Module {
     for (auto* p : dense) {
       for (const torch::Tensor* t : {&p->weight, &p->bias}) {
         key.push_back(reinterpret_cast<std::intptr_t>(t->data_ptr()));
-        key.push_back(static_cast<std::int64_t>(t->_version()));
+        key.push_back(t->is_inference() ? -1 : static_cast<std::int64_t>(t->_version()));
       }
     }
     if (key != fused_key_ || !fused_weight_.defined()) {
       fused_weight_ = at::cat({dense[0]->weight * scale, dense[1]->weight, dense[2]->weight}, 0);
       fused_bias_ = at::cat({dense[0]->bias * scale, dense[1]->bias, dense[2]->bias}, 0);
       fused_key_ = std::move(key);
+      ++fused_generation_;
     }
     return true;
+  }
+
+  // The packed products of the inference path, each kept while the tensors it was packed from are
+  // unchanged (same storage and version counter, the rule of fused_qkv).
+  enum PackedProduct { kQueryKeyValue, kQueryOnly, kKeyValue, kAttentionOutput, kIntermediate, kOutput, kProducts };
+  struct PackedCache {
+    std::vector<std::int64_t> key;
+    std::unique_ptr<PackedLinear> linear;
+  };
+
+  PackedLinear& packed_linear(int which, const torch::Tensor& weight, const torch::Tensor& bias) {
+    PackedCache& cache = packed_[which];
+    std::vector<std::int64_t> key;
+    key.push_back(fused_generation_);  // the fused q|k|v tensors are inference tensors: no version
+    for (const torch::Tensor* t : {&weight, &bias}) {
+      if (!t->defined()) continue;
+      key.push_back(reinterpret_cast<std::intptr_t>(t->data_ptr()));
+      key.push_back(t->numel());
+      key.push_back(t->is_inference() ? -1 : static_cast<std::int64_t>(t->_version()));
+    }
+    if (!cache.linear || key != cache.key) {
+      const torch::Tensor w = weight.detach().contiguous();
+      const torch::Tensor b = bias.defined() ? bias.detach().contiguous() : torch::Tensor();
+      cache.linear = std::make_unique<PackedLinear>(w.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr,
+                                                    w.size(0), w.size(1));
+      cache.key = std::move(key);
+    }
+    return *cache.linear;
+  }
+
+  // y = act(x W^T + b [+ y when e.accumulate]) through `linear`; x and y 2-d float32 on the CPU with
+  // unit column stride (x is made so), y [rows, out]. Returns y.
+  static torch::Tensor run_packed(PackedLinear& linear, const torch::Tensor& x_in, PackedLinear::Epilogue e,
+                                  torch::Tensor y) {
+    const torch::Tensor x = x_in.stride(1) == 1 ? x_in : x_in.contiguous();
+    linear.apply(x.data_ptr<float>(), x.size(0), x.stride(0), y.data_ptr<float>(), y.stride(0), e);
+    return y;
   }
 
   std::int64_t hidden_, heads_;
@@ -257,6 +355,8 @@ class BertLayerImpl : public torch::nn::Module {
   torch::nn::LayerNorm attention_norm_{nullptr}, output_norm_{nullptr};
   torch::Tensor fused_weight_, fused_bias_;
   std::vector<std::int64_t> fused_key_;
+  std::int64_t fused_generation_ = 0;  // counts rebuilds of fused_weight_ (part of the packed keys)
+  PackedCache packed_[kProducts];
 };
 TORCH_MODULE(BertLayer);
 
@@ -270,6 +370,7 @@ struct BertModelImpl::Impl {
   torch::nn::LayerNorm embedding_norm{nullptr};
   std::vector<BertLayer> layers;
   torch::nn::Linear pooler{nullptr};
+  InferenceWorkspace workspace;
 };
 
 BertModelImpl::BertModelImpl(BertConfig config) : config_(std::move(config)), impl_(std::make_shared<Impl>()) {
@@ -347,6 +448,7 @@ std::int64_t BertModelImpl::intermediate_size(std::int64_t layer) const {
 
 void BertModelImpl::release_caches() {
   for (auto& layer : impl_->layers) layer->release_cache();
+  impl_->workspace = InferenceWorkspace{};
 }
 
 namespace {
@@ -409,7 +511,7 @@ torch::Tensor BertModelImpl::encode(const torch::Tensor& ids, const torch::Tenso
     bias = bias.view({ids.size(0), 1, 1, length});
   }
   const std::size_t n = m.layers.size();
-  for (std::size_t i = 0; i < n; ++i) x = m.layers[i]->forward(x, bias, first_only && i + 1 == n);
+  for (std::size_t i = 0; i < n; ++i) x = m.layers[i]->forward(x, bias, first_only && i + 1 == n, m.workspace);
   return x;
 }
 

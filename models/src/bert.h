@@ -22,7 +22,11 @@
 // [3 hidden, hidden] weight. That copy is cached per layer and rebuilt when any of the six tensors
 // changes (data pointer or version counter), so it follows optimiser steps and loading; it costs
 // 3 hidden^2 floats per layer while it lives (release_caches() drops it). Dense output slots fold
-// the residual add into their GEMM, and elementwise steps run in place. With autograd on, every
+// the residual add into their GEMM, and elementwise steps run in place. On the CPU in float32 and
+// eval mode, every dense product of that path (query/key/value, attention output, intermediate
+// with its activation fused, output with its residual) runs on a copy of the weight packed once
+// into oneDNN's layout (packed_linear.h), cached and invalidated by the same rule: about one more
+// copy of the encoder's dense weights while it lives. With autograd on, every
 // slot runs its own forward(), so gradients reach each slot's parameters. Both paths give the same
 // numbers to float rounding (tests check 1e-5).
 #pragma once
@@ -129,7 +133,8 @@ class BertModelImpl : public torch::nn::Module {
   // (pruning replaces both of a layer's MLP slots together).
   void set_projection(std::int64_t layer, Slot slot, Projection module);
   std::int64_t intermediate_size(std::int64_t layer) const;
-  // Drops the fused query/key/value weights cached for inference (rebuilt on the next no-grad call).
+  // Drops the fused query/key/value weights and the packed weights cached for inference (rebuilt on
+  // the next no-grad call).
   void release_caches();
 
  private:

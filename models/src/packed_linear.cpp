@@ -1,0 +1,143 @@
+// PackedLinear on oneDNN's matmul primitive (see packed_linear.h).
+
+#ifdef OPSBENCH_HAVE_TORCH  // oneDNN is linked with libtorch (CMakeLists.txt)
+#include "packed_linear.h"
+
+#include <dnnl.hpp>
+
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "opsbench/core/error.h"
+
+namespace opsbench::models {
+
+namespace {
+
+using dnnl::memory;
+using Dims = memory::dims;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::algorithm algorithm_of(PackedLinear::Activation a) {
+  switch (a) {
+    case PackedLinear::Activation::kGeluErf: return dnnl::algorithm::eltwise_gelu_erf;
+    case PackedLinear::Activation::kGeluTanh: return dnnl::algorithm::eltwise_gelu_tanh;
+    case PackedLinear::Activation::kRelu: return dnnl::algorithm::eltwise_relu;
+    case PackedLinear::Activation::kNone: break;
+  }
+  return dnnl::algorithm::undef;
+}
+
+[[noreturn]] void rethrow(const dnnl::error& e, const char* what) {
+  throw ModelError(std::string("oneDNN ") + what + " failed: " + e.what() + " (status " + std::to_string(e.status) + ")");
+}
+
+}  // namespace
+
+struct PackedLinear::Impl {
+  struct Packed {
+    memory::desc desc;
+    memory weights;
+  };
+  struct Kernel {
+    dnnl::matmul primitive;
+    std::size_t packed = 0;  // index into `packed`
+  };
+  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, bool, int>;
+
+  std::int64_t out = 0, in = 0;
+  std::vector<float> plain_weight;  // [out, in]: the source of every packed layout
+  std::vector<float> bias;          // empty when none
+  std::vector<Packed> packed;
+  std::map<Key, Kernel> kernels;
+  dnnl::stream stream{cpu_engine()};
+
+  Kernel& kernel(std::int64_t rows, std::int64_t ldx, std::int64_t ldy, Epilogue e) {
+    const Key key{rows, ldx, ldy, e.accumulate, static_cast<int>(e.activation)};
+    auto it = kernels.find(key);
+    if (it != kernels.end()) return it->second;
+    const memory::desc src({rows, in}, memory::data_type::f32, Dims{ldx, 1});
+    const memory::desc weights_any({in, out}, memory::data_type::f32, memory::format_tag::any);
+    const memory::desc bias_md = bias.empty() ? memory::desc() : memory::desc({1, out}, memory::data_type::f32, memory::format_tag::ab);
+    const memory::desc dst({rows, out}, memory::data_type::f32, Dims{ldy, 1});
+    dnnl::post_ops ops;
+    if (e.accumulate) ops.append_sum(1.f);
+    if (e.activation != Activation::kNone) ops.append_eltwise(1.f, algorithm_of(e.activation), 0.f, 0.f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights_any, bias_md, dst), attr, cpu_engine());
+    Kernel k{dnnl::matmul(pd), 0};
+    k.packed = pack_for(pd.weights_desc());
+    return kernels.emplace(key, std::move(k)).first->second;
+  }
+
+  // The index of the packed weight in `layout`, reordering the plain weight on first use.
+  std::size_t pack_for(const memory::desc& layout) {
+    for (std::size_t i = 0; i < packed.size(); ++i) {
+      if (packed[i].desc == layout) return i;
+    }
+    // The plain weight [out, in] row-major is the matmul weight [in, out] in column-major ("ba").
+    const memory::desc plain({in, out}, memory::data_type::f32, memory::format_tag::ba);
+    memory source(plain, cpu_engine(), plain_weight.data());
+    memory target(layout, cpu_engine());
+    dnnl::reorder(source, target).execute(stream, source, target);
+    stream.wait();
+    packed.push_back({layout, target});
+    return packed.size() - 1;
+  }
+};
+
+PackedLinear::PackedLinear(const float* weight, const float* bias, std::int64_t out, std::int64_t in)
+    : impl_(std::make_unique<Impl>()) {
+  if (out <= 0 || in <= 0) throw ModelError("PackedLinear: empty weight [" + std::to_string(out) + ", " + std::to_string(in) + "]");
+  impl_->out = out;
+  impl_->in = in;
+  impl_->plain_weight.assign(weight, weight + out * in);
+  if (bias != nullptr) impl_->bias.assign(bias, bias + out);
+}
+
+PackedLinear::~PackedLinear() = default;
+
+std::int64_t PackedLinear::in_features() const { return impl_->in; }
+std::int64_t PackedLinear::out_features() const { return impl_->out; }
+
+std::size_t PackedLinear::packed_bytes() const {
+  std::size_t bytes = 0;
+  for (const auto& p : impl_->packed) bytes += p.desc.get_size();
+  return bytes;
+}
+
+void PackedLinear::apply(const float* x, std::int64_t rows, std::int64_t ldx, float* y, std::int64_t ldy, Epilogue e) {
+  if (rows == 0) return;
+  if (rows < 0 || ldx < impl_->in || ldy < impl_->out) {
+    throw ModelError("PackedLinear: bad shape (rows " + std::to_string(rows) + ", ldx " + std::to_string(ldx) + ", ldy " +
+                     std::to_string(ldy) + " for [" + std::to_string(impl_->out) + ", " + std::to_string(impl_->in) + "])");
+  }
+  try {
+    Impl::Kernel& k = impl_->kernel(rows, ldx, ldy, e);
+    const memory::desc src({rows, impl_->in}, memory::data_type::f32, Dims{ldx, 1});
+    const memory::desc dst({rows, impl_->out}, memory::data_type::f32, Dims{ldy, 1});
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, memory(src, cpu_engine(), const_cast<float*>(x))},
+        {DNNL_ARG_WEIGHTS, impl_->packed[k.packed].weights},
+        {DNNL_ARG_DST, memory(dst, cpu_engine(), y)}};
+    if (!impl_->bias.empty()) {
+      const memory::desc bias_md({1, impl_->out}, memory::data_type::f32, memory::format_tag::ab);
+      args.emplace(DNNL_ARG_BIAS, memory(bias_md, cpu_engine(), impl_->bias.data()));
+    }
+    k.primitive.execute(impl_->stream, args);
+    impl_->stream.wait();
+  } catch (const dnnl::error& err) {
+    rethrow(err, "matmul");
+  }
+}
+
+}  // namespace opsbench::models
+
+#endif  // OPSBENCH_HAVE_TORCH

@@ -1,0 +1,57 @@
+// A float32 linear map whose weight is reordered once into oneDNN's blocked layout, for inference
+// on the CPU (private to models/; used by the BERT encoder's no-autograd path, bert.cpp).
+//
+// Why: at::addmm hands OpenBLAS the weight in its plain layout, and OpenBLAS packs it into panels
+// on every call: 19% of a BERT-base batch-1 forward on one thread here (perf, sgemm_incopy).
+// Packing once and running oneDNN's matmul (brgemm kernels, chosen for the CPU at run time) on the
+// packed copy removes that work: 1.2-1.3x per product at 128 rows, 1.1x at 1,024 rows (measured
+// with the Debian libdnnl 2.6 that libtorch itself uses; numbers in docs/encoders.md).
+//
+// Contract:
+//   y[rows, out] = act(x[rows, in] W^T + bias [+ y])  with W [out, in] row-major as given.
+// Inputs and outputs are row-major with a row stride (ldx, ldy >= the row length), float32, on the
+// host. The constructor copies the weight (reordered) and the bias: later changes to the caller's
+// arrays are not seen (rebuild the object). Results differ from OpenBLAS by float rounding only
+// (another summation order); for the same shapes, thread count and CPU they are reproducible.
+// Threads: oneDNN's OpenMP threads, i.e. what at::set_num_threads / OMP_NUM_THREADS set.
+// Not thread-safe: one object serves one caller at a time (it caches primitives per shape).
+// Errors from oneDNN are rethrown as opsbench::ModelError.
+#pragma once
+
+#ifdef OPSBENCH_HAVE_TORCH  // oneDNN is linked with libtorch (CMakeLists.txt)
+
+#include <cstdint>
+#include <memory>
+
+namespace opsbench::models {
+
+class PackedLinear {
+ public:
+  enum class Activation { kNone, kGeluErf, kGeluTanh, kRelu };
+  struct Epilogue {
+    bool accumulate = false;  // add the previous contents of y (a residual) before the activation
+    Activation activation = Activation::kNone;
+  };
+
+  // weight [out, in] row-major; bias [out] or nullptr.
+  PackedLinear(const float* weight, const float* bias, std::int64_t out, std::int64_t in);
+  ~PackedLinear();
+  PackedLinear(const PackedLinear&) = delete;
+  PackedLinear& operator=(const PackedLinear&) = delete;
+
+  std::int64_t in_features() const;
+  std::int64_t out_features() const;
+
+  void apply(const float* x, std::int64_t rows, std::int64_t ldx, float* y, std::int64_t ldy, Epilogue epilogue);
+
+  // Bytes held by the packed weight copies (one per layout the kernels asked for; usually one).
+  std::size_t packed_bytes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace opsbench::models
+
+#endif  // OPSBENCH_HAVE_TORCH
