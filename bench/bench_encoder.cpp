@@ -11,6 +11,10 @@
 // pooled_output (the classifier's path: the last layer for the first token only).
 // Each sample is the mean of 3 passes after 2 warm-up passes (the peer's defaults).
 // Arguments: batch, threads (at::set_num_threads; OpenBLAS threads are whatever the environment says).
+//
+// BM_DenseProduct isolates one product of the inference path, y = x W^T + b with W [out, in]:
+// mode 0 = at::addmm (OpenBLAS, which re-packs W on every call, as PyTorch eager does), mode 1 =
+// PackedLinear (W packed once for oneDNN; models/src/packed_linear.h). Args: rows, in, out, mode.
 #include <benchmark/benchmark.h>
 
 #include <ATen/Parallel.h>
@@ -21,6 +25,7 @@
 #include <string>
 
 #include "bert.h"
+#include "packed_linear.h"
 #include "opsbench/models/pretrained.h"
 #include "opsbench/models/safetensors.h"
 
@@ -93,6 +98,36 @@ void args(benchmark::internal::Benchmark* b) {
     for (int batch : {1, 8}) b->Args({batch, threads});
   }
 }
+
+void BM_DenseProduct(benchmark::State& state) {
+  const std::int64_t rows = state.range(0), in = state.range(1), out = state.range(2);
+  const bool packed = state.range(3) == 1;
+  torch::manual_seed(1);
+  const torch::Tensor x = torch::randn({rows, in}), w = torch::randn({out, in}) * 0.02, b = torch::randn({out});
+  torch::Tensor y = torch::empty({rows, out});
+  opsbench::models::PackedLinear linear(w.data_ptr<float>(), b.data_ptr<float>(), out, in);
+  c10::InferenceMode guard;
+  for (auto _ : state) {
+    if (packed) {
+      linear.apply(x.data_ptr<float>(), rows, in, y.data_ptr<float>(), out, {});
+    } else {
+      at::addmm_out(y, b, x, w.t());
+    }
+    benchmark::DoNotOptimize(y.data_ptr());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(rows * in * out),
+                                                 benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.SetLabel(packed ? "oneDNN packed" : "OpenBLAS addmm");
+}
+BENCHMARK(BM_DenseProduct)
+    ->ArgNames({"rows", "in", "out", "packed"})
+    ->ArgsProduct({{128, 1024}, {768}, {2304, 3072}, {0, 1}})
+    ->Args({128, 3072, 768, 0})
+    ->Args({128, 3072, 768, 1})
+    ->Args({1024, 3072, 768, 0})
+    ->Args({1024, 3072, 768, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // 3 passes per sample, as the peer's --inner 3; compare_encoder.sh asks for repetitions.
 BENCHMARK(BM_MiniLMForward)->Apply(args)->Iterations(3);
