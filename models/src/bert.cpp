@@ -169,17 +169,27 @@ class BertLayerImpl : public torch::nn::Module {
     // Inference on the CPU in float32: dense products run on weights packed once (packed_linear.h).
     const bool packed = no_grad && !train && x.device().is_cpu() && x.scalar_type() == torch::kFloat;
     torch::Tensor q, k, v;  // 2-d [rows, hidden], unit column stride; q already scaled when no_grad
-    if (packed && fused_qkv(scale)) {
+    DenseProjectionImpl* qkv_slots[3] = {};
+    if (packed && dense_qkv(qkv_slots)) {
+      const std::vector<const torch::Tensor*> sources = tensors_of(qkv_slots, 3);
       if (first_only) {
-        const torch::Tensor kv = run_packed(packed_linear(kKeyValue, fused_weight_.narrow(0, h, 2 * h), fused_bias_.narrow(0, h, 2 * h)),
-                                            x2, {}, InferenceWorkspace::take(workspace.qkv, {batch * length, 2 * h}));
+        PackedLinear& kv_linear = packed_linear(kKeyValue, sources, [&] {
+          return std::make_pair(at::cat({qkv_slots[1]->weight, qkv_slots[2]->weight}, 0),
+                                at::cat({qkv_slots[1]->bias, qkv_slots[2]->bias}, 0));
+        });
+        const torch::Tensor kv = run_packed(kv_linear, x2, {}, InferenceWorkspace::take(workspace.qkv, {batch * length, 2 * h}));
         k = kv.narrow(1, 0, h);
         v = kv.narrow(1, h, h);
-        q = run_packed(packed_linear(kQueryOnly, fused_weight_.narrow(0, 0, h), fused_bias_.narrow(0, 0, h)), xq2, {},
-                       at::empty({batch, h}, x.options()));
+        PackedLinear& q_linear = packed_linear(kQueryOnly, sources, [&] {
+          return std::make_pair(qkv_slots[0]->weight * scale, qkv_slots[0]->bias * scale);
+        });
+        q = run_packed(q_linear, xq2, {}, at::empty({batch, h}, x.options()));
       } else {
-        const torch::Tensor qkv = run_packed(packed_linear(kQueryKeyValue, fused_weight_, fused_bias_), x2, {},
-                                             InferenceWorkspace::take(workspace.qkv, {batch * length, 3 * h}));
+        PackedLinear& qkv_linear = packed_linear(kQueryKeyValue, sources, [&] {
+          return std::make_pair(at::cat({qkv_slots[0]->weight * scale, qkv_slots[1]->weight, qkv_slots[2]->weight}, 0),
+                                at::cat({qkv_slots[0]->bias * scale, qkv_slots[1]->bias, qkv_slots[2]->bias}, 0));
+        });
+        const torch::Tensor qkv = run_packed(qkv_linear, x2, {}, InferenceWorkspace::take(workspace.qkv, {batch * length, 3 * h}));
         q = qkv.narrow(1, 0, h);
         k = qkv.narrow(1, h, h);
         v = qkv.narrow(1, 2 * h, h);
@@ -247,7 +257,7 @@ class BertLayerImpl : public torch::nn::Module {
       e.activation = activation_ == Activation::kGeluErf    ? PackedLinear::Activation::kGeluErf
                      : activation_ == Activation::kGeluTanh ? PackedLinear::Activation::kGeluTanh
                                                             : PackedLinear::Activation::kRelu;
-      inner = run_packed(packed_linear(kIntermediate, intermediate->weight, intermediate->bias), attended, e,
+      inner = run_packed(packed_dense(kIntermediate, *intermediate), attended, e,
                          InferenceWorkspace::take(workspace.inner, {attended.size(0), intermediate->weight.size(0)}));
     } else {
       inner = slots_[4]->forward(attended);
@@ -272,7 +282,7 @@ class BertLayerImpl : public torch::nn::Module {
       PackedLinear::Epilogue e;
       e.accumulate = true;  // onto the residual
       const int which = s == 3 ? kAttentionOutput : kOutput;
-      return run_packed(packed_linear(which, dense->weight, dense->bias), x, e, residual.clone(at::MemoryFormat::Contiguous));
+      return run_packed(packed_dense(which, *dense), x, e, residual.clone(at::MemoryFormat::Contiguous));
     }
     if (no_grad && dense != nullptr) {
       torch::Tensor acc = dense->bias.defined() ? at::add(residual, dense->bias) : residual.clone();
@@ -283,51 +293,66 @@ class BertLayerImpl : public torch::nn::Module {
     return no_grad ? y.add_(residual) : y + residual;
   }
 
+  // True when the query, key and value slots are all dense with biases (then in `dense`).
+  bool dense_qkv(DenseProjectionImpl* (&dense)[3]) const {
+    for (int s = 0; s < 3; ++s) {
+      dense[s] = dynamic_cast<DenseProjectionImpl*>(slots_[s].get());
+      if (dense[s] == nullptr || !dense[s]->bias.defined()) return false;
+    }
+    return true;
+  }
+
+  static std::vector<const torch::Tensor*> tensors_of(DenseProjectionImpl* const* dense, int n) {
+    std::vector<const torch::Tensor*> out;
+    for (int i = 0; i < n; ++i) {
+      out.push_back(&dense[i]->weight);
+      if (dense[i]->bias.defined()) out.push_back(&dense[i]->bias);
+    }
+    return out;
+  }
+
+  // Identifies the values of `tensors`: storage, size and version counter (bumped by every in-place
+  // change: optimiser steps, loading). Inference tensors have no version counter.
+  static std::vector<std::int64_t> key_of(const std::vector<const torch::Tensor*>& tensors) {
+    std::vector<std::int64_t> key;
+    key.reserve(3 * tensors.size());
+    for (const torch::Tensor* t : tensors) {
+      key.push_back(reinterpret_cast<std::intptr_t>(t->data_ptr()));
+      key.push_back(t->numel());
+      key.push_back(t->is_inference() ? -1 : static_cast<std::int64_t>(t->_version()));
+    }
+    return key;
+  }
+
   // True when the query, key and value slots are dense with biases; (re)builds the concatenated
   // weight when any of their tensors moved or changed since it was built. The query rows carry the
   // attention scale 1/sqrt(d) (exact for d a power of 4; else one rounding of the product).
   bool fused_qkv(double scale) {
     DenseProjectionImpl* dense[3];
-    for (int s = 0; s < 3; ++s) {
-      dense[s] = dynamic_cast<DenseProjectionImpl*>(slots_[s].get());
-      if (dense[s] == nullptr || !dense[s]->bias.defined()) return false;
-    }
-    std::vector<std::int64_t> key;
-    key.reserve(12);
-    for (auto* p : dense) {
-      for (const torch::Tensor* t : {&p->weight, &p->bias}) {
-        key.push_back(reinterpret_cast<std::intptr_t>(t->data_ptr()));
-        key.push_back(t->is_inference() ? -1 : static_cast<std::int64_t>(t->_version()));
-      }
-    }
+    if (!dense_qkv(dense)) return false;
+    std::vector<std::int64_t> key = key_of(tensors_of(dense, 3));
     if (key != fused_key_ || !fused_weight_.defined()) {
       fused_weight_ = at::cat({dense[0]->weight * scale, dense[1]->weight, dense[2]->weight}, 0);
       fused_bias_ = at::cat({dense[0]->bias * scale, dense[1]->bias, dense[2]->bias}, 0);
       fused_key_ = std::move(key);
-      ++fused_generation_;
     }
     return true;
   }
 
   // The packed products of the inference path, each kept while the tensors it was packed from are
-  // unchanged (same storage and version counter, the rule of fused_qkv).
+  // unchanged (key_of); `build` makes its (weight [out, in], bias or undefined) when not.
   enum PackedProduct { kQueryKeyValue, kQueryOnly, kKeyValue, kAttentionOutput, kIntermediate, kOutput, kProducts };
   struct PackedCache {
     std::vector<std::int64_t> key;
     std::unique_ptr<PackedLinear> linear;
   };
 
-  PackedLinear& packed_linear(int which, const torch::Tensor& weight, const torch::Tensor& bias) {
+  template <typename Build>
+  PackedLinear& packed_linear(int which, const std::vector<const torch::Tensor*>& sources, const Build& build) {
     PackedCache& cache = packed_[which];
-    std::vector<std::int64_t> key;
-    key.push_back(fused_generation_);  // the fused q|k|v tensors are inference tensors: no version
-    for (const torch::Tensor* t : {&weight, &bias}) {
-      if (!t->defined()) continue;
-      key.push_back(reinterpret_cast<std::intptr_t>(t->data_ptr()));
-      key.push_back(t->numel());
-      key.push_back(t->is_inference() ? -1 : static_cast<std::int64_t>(t->_version()));
-    }
+    std::vector<std::int64_t> key = key_of(sources);
     if (!cache.linear || key != cache.key) {
+      const auto [weight, bias] = build();
       const torch::Tensor w = weight.detach().contiguous();
       const torch::Tensor b = bias.defined() ? bias.detach().contiguous() : torch::Tensor();
       cache.linear = std::make_unique<PackedLinear>(w.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr,
@@ -335,6 +360,11 @@ class BertLayerImpl : public torch::nn::Module {
       cache.key = std::move(key);
     }
     return *cache.linear;
+  }
+
+  PackedLinear& packed_dense(int which, DenseProjectionImpl& dense) {
+    DenseProjectionImpl* one[1] = {&dense};
+    return packed_linear(which, tensors_of(one, 1), [&] { return std::make_pair(dense.weight, dense.bias); });
   }
 
   // y = act(x W^T + b [+ y when e.accumulate]) through `linear`; x and y 2-d float32 on the CPU with
@@ -355,7 +385,6 @@ class BertLayerImpl : public torch::nn::Module {
   torch::nn::LayerNorm attention_norm_{nullptr}, output_norm_{nullptr};
   torch::Tensor fused_weight_, fused_bias_;
   std::vector<std::int64_t> fused_key_;
-  std::int64_t fused_generation_ = 0;  // counts rebuilds of fused_weight_ (part of the packed keys)
   PackedCache packed_[kProducts];
 };
 TORCH_MODULE(BertLayer);

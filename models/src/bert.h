@@ -25,8 +25,9 @@
 // the residual add into their GEMM, and elementwise steps run in place. On the CPU in float32 and
 // eval mode, every dense product of that path (query/key/value, attention output, intermediate
 // with its activation fused, output with its residual) runs on a copy of the weight packed once
-// into oneDNN's layout (packed_linear.h), cached and invalidated by the same rule: about one more
-// copy of the encoder's dense weights while it lives. With autograd on, every
+// into oneDNN's layout (packed_linear.h), cached and invalidated by the same rule (the concatenated
+// copy above is then not made): about one more copy of the encoder's dense weights while it lives,
+// plus a scratch workspace shared by the layers. With autograd on, every
 // slot runs its own forward(), so gradients reach each slot's parameters. Both paths give the same
 // numbers to float rounding (tests check 1e-5).
 #pragma once

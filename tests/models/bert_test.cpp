@@ -225,6 +225,28 @@ TEST_CASE("BertModel: fused inference, autograd and generic slots agree; runs ar
   const auto reference = fresh->forward(ids, mask, types);
   CHECK(max_diff(changed.last_hidden_state, reference.last_hidden_state.detach()) < 1e-5);
   CHECK(max_diff(changed.last_hidden_state, fused.last_hidden_state) > 1e-3);
+
+  // The same for every slot's weight and bias, on the full and the first-token (pooled) paths,
+  // whose packed weights are cached separately (packed_linear.h).
+  for (int s = 0; s < 6; ++s) {
+    for (const char* name : {"weight", "bias"}) {
+      CAPTURE(s, name);
+      (void)opsbench::models::bert_infer(fresh, ids, mask, types);
+      {
+        c10::InferenceMode guard;
+        (void)fresh->pooled_output(ids, mask, types);
+      }
+      {
+        torch::NoGradGuard no_grad;
+        fresh->projection(1, Slot(s))->named_parameters()[name].add_(0.05);
+      }
+      const auto expected = fresh->forward(ids, mask, types);
+      CHECK(max_diff(opsbench::models::bert_infer(fresh, ids, mask, types).last_hidden_state,
+                     expected.last_hidden_state.detach()) < 1e-5);
+      c10::InferenceMode guard;
+      CHECK(max_diff(fresh->pooled_output(ids, mask, types), expected.pooled.detach()) < 1e-5);
+    }
+  }
 }
 
 TEST_CASE("BertModel: set_projection checks shapes; training mode uses dropout", "[models][bert]") {
