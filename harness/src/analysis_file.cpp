@@ -13,79 +13,42 @@
 #include "opsbench/core/error.h"
 #include "opsbench/core/registry.h"
 #include "opsbench/harness/analysis.h"
+#include "shared_tables.h"
 #include "toml_keys.h"
 #include "toml_text.h"
 
 namespace opsbench {
 namespace {
 
-void check_choice(TomlKeys& keys, const std::string& key, const std::string& value, const std::set<std::string>& valid) {
-  if (valid.count(value)) return;
-  std::string list;
-  for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;
-  throw keys.error(key, "'" + value + "' is not valid; valid: " + list);
+SharedTableRules analysis_rules() {
+  SharedTableRules rules;
+  rules.file_kind = "an analysis file";
+  rules.reader_example = "flowbench-text";
+  rules.train_contamination = false;
+  return rules;
 }
 
 void read_split_and_preprocess(TomlKeys& top, AnalysisFile& file) {
-  if (const toml::table* t = top.subtable("split")) {
-    TomlKeys r(*t, top.origin(), "split");
-    try {
-      file.split.kind = parse_split_kind(r.str("kind", to_string(file.split.kind)));
-    } catch (const ConfigError& e) {
-      throw r.error("kind", e.what());
-    }
-    file.split.ratios.train = r.number("train", file.split.ratios.train);
-    file.split.ratios.validation = r.number("validation", file.split.ratios.validation);
-    file.split.ratios.test = r.number("test", file.split.ratios.test);
-    r.finish();
-    const auto& q = file.split.ratios;
-    if (q.train <= 0 || q.test <= 0 || q.validation < 0 || std::abs(q.train + q.validation + q.test - 1.0) > 1e-9)
-      throw r.error("train", "train and test must be > 0, validation >= 0, and the three sum to 1");
+  read_split_table(top, file.split, analysis_rules());
+  const auto& q = file.split.ratios;
+  if (q.train <= 0 || q.test <= 0 || q.validation < 0 || std::abs(q.train + q.validation + q.test - 1.0) > 1e-9) {
+    throw top.error("split", "train and test must be > 0, validation >= 0, and the three sum to 1");
   }
   file.preprocess.text = "keep";
-  if (const toml::table* t = top.subtable("preprocess")) {
-    TomlKeys r(*t, top.origin(), "preprocess");
-    auto& p = file.preprocess;
-    p.impute = r.str("impute", p.impute);
-    p.encode = r.str("encode", p.encode);
-    p.scale = r.str("scale", p.scale);
-    p.weight = r.str("weight", p.weight);
-    p.text = r.str("text", p.text);
-    r.finish();
-    check_choice(r, "impute", p.impute, {"mean", "median", "zero", "none"});
-    check_choice(r, "encode", p.encode, {"onehot", "ordinal", "drop"});
-    check_choice(r, "scale", p.scale, {"standard", "minmax", "none"});
-    check_choice(r, "weight", p.weight, {"tfidf", "none"});
-    check_choice(r, "text", p.text, {"drop", "keep"});
-  }
+  read_preprocess_table(top, file.preprocess);
 }
 
+// [[datasets]], each reader's options resolved now so that a typo fails before anything runs.
 void read_datasets(TomlKeys& top, AnalysisFile& file, const Registry& registry) {
+  file.datasets = read_dataset_tables(top, analysis_rules());
   const toml::array* arr = top.array("datasets");
-  if (!arr || arr->empty()) throw top.error("datasets", "an analysis file needs at least one [[datasets]] entry");
-  std::set<std::string> names;
-  for (const auto& node : *arr) {
-    const toml::table* t = node.as_table();
-    if (!t) throw ConfigError(toml_place(top.origin(), node.source()) + ": datasets: expected a table");
-    TomlKeys r(*t, top.origin(), "datasets");
-    DatasetSpec d;
-    d.reader = r.str("reader", "");
-    if (d.reader.empty()) throw r.error("reader", "missing (e.g. reader = \"flowbench-text\")");
-    d.name = r.str("name", d.reader);
-    if (!names.insert(d.name).second) throw r.error("name", "dataset name '" + d.name + "' used twice");
-    if (const toml::table* opts = r.subtable("options")) {
-      for (const auto& [key, value] : *opts) {
-        d.options.emplace_back(std::string(key.str()),
-                               toml_value_text(value, toml_place(top.origin(), value.source()), true));
-      }
-    }
-    r.finish();
+  for (std::size_t i = 0; i < file.datasets.size(); ++i) {
+    const DatasetSpec& d = file.datasets[i];
     try {
       resolve(registry.reader(d.reader).options, d.options, "reader " + d.reader);
     } catch (const ConfigError& e) {
-      throw ConfigError(toml_place(top.origin(), t->source()) + ": dataset '" + d.name + "': " + e.what());
+      throw ConfigError(toml_place(top.origin(), (*arr)[i].source()) + ": dataset '" + d.name + "': " + e.what());
     }
-    file.datasets.push_back(std::move(d));
   }
 }
 

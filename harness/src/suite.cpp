@@ -14,37 +14,12 @@
 #include "opsbench/core/registry.h"
 #include "opsbench/core/threshold.h"
 #include "search_toml.h"
+#include "shared_tables.h"
 #include "toml_keys.h"
 #include "toml_text.h"
 
 namespace opsbench {
 namespace {
-
-void read_datasets(TomlKeys& top, Suite& suite) {
-  const toml::array* arr = top.array("datasets");
-  if (!arr || arr->empty()) throw top.error("datasets", "a suite needs at least one [[datasets]] entry");
-  std::set<std::string> names;
-  for (const auto& node : *arr) {
-    const toml::table* t = node.as_table();
-    if (!t) throw ConfigError(toml_place(top.origin(), node.source()) + ": datasets: expected a table");
-    TomlKeys r(*t, top.origin(), "datasets");
-    DatasetSpec d;
-    d.reader = r.str("reader", "");
-    if (d.reader.empty()) throw r.error("reader", "missing (e.g. reader = \"csv\")");
-    d.name = r.str("name", d.reader);
-    d.train_contamination = r.number("train_contamination", -1);
-    if (d.train_contamination >= 1.0) throw r.error("train_contamination", "must be in [0, 1)");
-    if (!names.insert(d.name).second) throw r.error("name", "dataset name '" + d.name + "' used twice");
-    if (const toml::table* opts = r.subtable("options")) {
-      for (const auto& [key, value] : *opts) {
-        d.options.emplace_back(std::string(key.str()),
-                               toml_value_text(value, toml_place(top.origin(), value.source()), true));
-      }
-    }
-    r.finish();
-    suite.datasets.push_back(std::move(d));
-  }
-}
 
 void read_published(TomlKeys& top, Suite& suite) {
   const toml::array* arr = top.array("published");
@@ -104,40 +79,9 @@ Suite parse_suite(const std::string& toml_text, const std::string& origin, const
   if (suite.metrics.empty()) throw top.error("metrics", "a suite needs at least one metric");
   suite.primary_metric = top.str("primary_metric", suite.metrics.front());
 
-  if (const toml::table* t = top.subtable("split")) {
-    TomlKeys r(*t, origin, "split");
-    try {
-      suite.split.kind = parse_split_kind(r.str("kind", "stratified"));
-    } catch (const ConfigError& e) {
-      throw r.error("kind", e.what());
-    }
-    suite.split.ratios.train = r.number("train", suite.split.ratios.train);
-    suite.split.ratios.validation = r.number("validation", suite.split.ratios.validation);
-    suite.split.ratios.test = r.number("test", suite.split.ratios.test);
-    suite.split.train_contamination = r.number("train_contamination", -1);
-    r.finish();
-  }
-  if (const toml::table* t = top.subtable("preprocess")) {
-    TomlKeys r(*t, origin, "preprocess");
-    suite.preprocess.impute = r.str("impute", suite.preprocess.impute);
-    suite.preprocess.encode = r.str("encode", suite.preprocess.encode);
-    suite.preprocess.scale = r.str("scale", suite.preprocess.scale);
-    suite.preprocess.weight = r.str("weight", suite.preprocess.weight);
-    suite.preprocess.text = r.str("text", suite.preprocess.text);
-    r.finish();
-    auto check = [&](const std::string& key, const std::string& v, std::set<std::string> valid) {
-      if (!valid.count(v)) {
-        std::string list;
-        for (const auto& x : valid) list += (list.empty() ? "" : ", ") + x;
-        throw r.error(key, "'" + v + "' is not valid; valid: " + list);
-      }
-    };
-    check("impute", suite.preprocess.impute, {"mean", "median", "zero", "none"});
-    check("encode", suite.preprocess.encode, {"onehot", "ordinal", "drop"});
-    check("scale", suite.preprocess.scale, {"standard", "minmax", "none"});
-    check("weight", suite.preprocess.weight, {"tfidf", "none"});
-    check("text", suite.preprocess.text, {"drop", "keep"});
-  }
+  const SharedTableRules rules;  // a suite: train_contamination allowed
+  read_split_table(top, suite.split, rules);
+  read_preprocess_table(top, suite.preprocess);
   if (const toml::table* t = top.subtable("threshold")) {
     TomlKeys r(*t, origin, "threshold");
     suite.threshold.policy = r.str("policy", suite.threshold.policy);
@@ -172,7 +116,7 @@ Suite parse_suite(const std::string& toml_text, const std::string& origin, const
   }
   if (const toml::table* t = top.subtable("resample")) suite.resample = parse_resample_table(*t, origin);
   if (const toml::table* t = top.subtable("search")) suite.search = parse_search_table(*t, origin);
-  read_datasets(top, suite);
+  suite.datasets = read_dataset_tables(top, rules);
   read_published(top, suite);
   top.finish();
   validate_suite(suite, registry);
