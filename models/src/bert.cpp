@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "opsbench/core/error.h"
+#include "attention_kernels.h"
 #include "packed_linear.h"
 
 namespace opsbench::models {
@@ -97,7 +98,7 @@ namespace {
 // fresh pages for every product (page faults and unmapping were ~13% of a MiniLM batch-8 pooled
 // forward on one thread). Not for concurrent forwards on one model (neither are the weight caches).
 struct InferenceWorkspace {
-  torch::Tensor qkv, scores, context, inner;
+  torch::Tensor qkv, context, inner;
 
   // A float32 [sizes] tensor on `slot`'s storage, grown when too small. Inference tensors (made
   // under InferenceMode) cannot be written outside it, so the storage is remade across modes.
@@ -213,23 +214,36 @@ class BertLayerImpl : public torch::nn::Module {
     }
 
     torch::Tensor context;  // [batch * lq, hidden], heads side by side
-    if (no_grad) {
+    if (packed) {
+      context = InferenceWorkspace::take(workspace.context, {batch * lq, h});
+      AttentionProducts::Shape shape;
+      shape.batch = batch;
+      shape.heads = nh;
+      shape.query_length = lq;
+      shape.key_length = length;
+      shape.head_dim = d;
+      shape.q_stride = q.stride(0);
+      shape.k_stride = k.stride(0);
+      shape.v_stride = v.stride(0);
+      shape.context_stride = h;
+      const torch::Tensor bias = mask_bias.defined() ? mask_bias.contiguous() : torch::Tensor();
+      attention_.run(shape, q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(),
+                     bias.defined() ? bias.data_ptr<float>() : nullptr, context.data_ptr<float>());
+    } else if (no_grad) {
       // Per batch row, the heads of q, k and v are strided [heads, len, d] views of the projection
       // outputs (row stride = the outputs' row stride), which BLAS reads in place: no head copies,
       // and the context is written straight into its [len, heads, d] layout.
       const torch::Tensor q4 = q.view({batch, lq, nh, d}), k4 = k.view({batch, length, nh, d});
       const torch::Tensor v4 = v.view({batch, length, nh, d});
-      torch::Tensor scores = packed ? InferenceWorkspace::take(workspace.scores, {batch, nh, lq, length})
-                                    : at::empty({batch, nh, lq, length}, x.options());
+      torch::Tensor scores = at::empty({batch, nh, lq, length}, x.options());
       for (std::int64_t b = 0; b < batch; ++b) {
         torch::Tensor out = scores[b];
         at::bmm_out(out, q4[b].transpose(0, 1), k4[b].permute({1, 2, 0}));
       }
       if (mask_bias.defined()) scores.add_(mask_bias);
-      // The softmax works row by row (read, then write), so it may overwrite its input.
-      torch::Tensor probs = packed ? at::_softmax_out(scores, scores, -1, false) : at::softmax(scores, -1);
+      torch::Tensor probs = at::softmax(scores, -1);
       if (train && attention_dropout_ > 0) probs = at::dropout(probs, attention_dropout_, true);
-      context = packed ? InferenceWorkspace::take(workspace.context, {batch, lq, h}) : at::empty({batch, lq, h}, x.options());
+      context = at::empty({batch, lq, h}, x.options());
       const torch::Tensor c4 = context.view({batch, lq, nh, d});
       for (std::int64_t b = 0; b < batch; ++b) {
         torch::Tensor out = c4[b].transpose(0, 1);
@@ -386,6 +400,7 @@ class BertLayerImpl : public torch::nn::Module {
   torch::Tensor fused_weight_, fused_bias_;
   std::vector<std::int64_t> fused_key_;
   PackedCache packed_[kProducts];
+  AttentionProducts attention_;  // the attention products of the packed path
 };
 TORCH_MODULE(BertLayer);
 

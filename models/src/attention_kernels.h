@@ -1,0 +1,48 @@
+// Multi-head attention products for encoder inference on the CPU (private to models/; used by the
+// packed inference path of bert.cpp next to PackedLinear).
+//
+// Why: the dense products of that path run on oneDNN's OpenMP threads; leaving the attention
+// products to OpenBLAS (its own pthreads, which spin after each call) put four busy threads on two
+// cores and made two-thread BERT-base batch-1 inference 0.7x of PyTorch. Here every (batch row,
+// head) pair is one task of at::parallel_for (the same OpenMP pool): scores = q_h k_h^T by a
+// oneDNN matmul on the heads' strided views, + the padding bias, softmax in place (torch's
+// vectorised kernel), context_h = probs v_h written straight into the context rows.
+//
+// Layout (float32, row-major, head h at columns [h d, (h+1) d) of its row):
+//   q: rows b * query_length + i, row stride q_stride (already scaled by 1/sqrt(d));
+//   k, v: rows b * key_length + j, row strides k_stride, v_stride;
+//   mask_bias: [batch, key_length] added to every query's scores (0 / lowest float), or nullptr;
+//   context: rows b * query_length + i, row stride context_stride (written).
+// Results equal the bmm/softmax/bmm route to float rounding. Not for concurrent calls on one object
+// (it caches primitives per shape); errors from oneDNN become opsbench::ModelError.
+#pragma once
+
+#ifdef OPSBENCH_HAVE_TORCH  // oneDNN and ATen come with the torch build
+
+#include <cstdint>
+#include <memory>
+
+namespace opsbench::models {
+
+class AttentionProducts {
+ public:
+  struct Shape {
+    std::int64_t batch = 0, heads = 0, query_length = 0, key_length = 0, head_dim = 0;
+    std::int64_t q_stride = 0, k_stride = 0, v_stride = 0, context_stride = 0;
+  };
+
+  AttentionProducts();
+  ~AttentionProducts();
+  AttentionProducts(const AttentionProducts&) = delete;
+  AttentionProducts& operator=(const AttentionProducts&) = delete;
+
+  void run(const Shape& shape, const float* q, const float* k, const float* v, const float* mask_bias, float* context);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace opsbench::models
+
+#endif  // OPSBENCH_HAVE_TORCH
