@@ -15,9 +15,8 @@
 // BM_DenseProduct isolates one product of the inference path, y = x W^T + b with W [out, in]:
 // mode 0 = at::addmm (OpenBLAS, which re-packs W on every call, as PyTorch eager does), mode 1 =
 // PackedLinear (W packed once for oneDNN; models/src/packed_linear.h). Args: rows, in, out, mode.
-#include <benchmark/benchmark.h>
-
 #include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
 
 #include <cstdlib>
 #include <map>
@@ -25,9 +24,9 @@
 #include <string>
 
 #include "bert.h"
-#include "packed_linear.h"
 #include "opsbench/models/pretrained.h"
 #include "opsbench/models/safetensors.h"
+#include "packed_linear.h"
 
 namespace {
 
@@ -115,8 +114,9 @@ void BM_DenseProduct(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(y.data_ptr());
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(rows * in * out),
-                                                 benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * static_cast<double>(rows * in * out), benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
   state.SetLabel(packed ? "oneDNN packed" : "OpenBLAS addmm");
 }
 BENCHMARK(BM_DenseProduct)

@@ -7,7 +7,8 @@ namespace opsbench {
 
 namespace {
 
-void check_choice(TomlKeys& keys, const std::string& key, const std::string& value, const std::set<std::string>& valid) {
+void check_choice(TomlKeys& keys, const std::string& key, const std::string& value,
+                  const std::set<std::string>& valid) {
   if (valid.count(value)) return;
   std::string list;
   for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;

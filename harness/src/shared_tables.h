@@ -12,9 +12,9 @@
 namespace opsbench {
 
 struct SharedTableRules {
-  std::string file_kind = "a suite";          // in "<file_kind> needs at least one [[datasets]] entry"
-  std::string reader_example = "csv";         // in "missing (e.g. reader = \"...\")"
-  bool train_contamination = true;            // the key is allowed in [[datasets]] and [split]
+  std::string file_kind = "a suite";   // in "<file_kind> needs at least one [[datasets]] entry"
+  std::string reader_example = "csv";  // in "missing (e.g. reader = \"...\")"
+  bool train_contamination = true;     // the key is allowed in [[datasets]] and [split]
 };
 
 // [[datasets]]: at least one; names unique (default: the reader's name); options kept as spec text

@@ -10,7 +10,7 @@ constexpr int kLanes = 16;
 }
 
 __attribute__((target_clones("avx512f", "arch=haswell", "default"))) double sum_of_squares(const float* g,
-                                                                                             std::int64_t n) {
+                                                                                           std::int64_t n) {
   double partial[kLanes] = {};
   const std::int64_t whole = n - n % kLanes;
   for (std::int64_t i = 0; i < whole; i += kLanes) {

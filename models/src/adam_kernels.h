@@ -23,10 +23,10 @@ namespace opsbench::models {
 double sum_of_squares(const float* g, std::int64_t n);
 
 struct AdamStepCoefficients {
-  float grad_scale = 1.f;   // clipping factor applied to the gradient, min(1, clip / norm)
+  float grad_scale = 1.f;  // clipping factor applied to the gradient, min(1, clip / norm)
   float beta1 = 0.9f;
   float beta2 = 0.999f;
-  float step_size = 0.f;    // lr / (1 - beta1^t)
+  float step_size = 0.f;       // lr / (1 - beta1^t)
   float inv_sqrt_bias2 = 1.f;  // 1 / sqrt(1 - beta2^t)
   float eps = 1e-8f;
 };

@@ -7,7 +7,6 @@
 #include <torch/torch.h>
 
 #include <dnnl.hpp>
-
 #include <map>
 #include <string>
 #include <tuple>
@@ -38,7 +37,8 @@ struct AttentionProducts::Impl {
     memory::desc q, k_t, scores, v, context;
     dnnl::matmul scores_product, context_product;
   };
-  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+  using Key =
+      std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
   std::map<Key, Kernels> kernels;
 
   const Kernels& kernels_for(const Shape& s) {
@@ -51,7 +51,8 @@ struct AttentionProducts::Impl {
     k.scores = strided(s.query_length, s.key_length, s.key_length, 1);
     k.v = strided(s.key_length, s.head_dim, s.v_stride, 1);
     k.context = strided(s.query_length, s.head_dim, s.context_stride, 1);
-    k.scores_product = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(k.q, k.k_t, k.scores), cpu_engine()));
+    k.scores_product =
+        dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(k.q, k.k_t, k.scores), cpu_engine()));
     k.context_product =
         dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(k.scores, k.v, k.context), cpu_engine()));
     return kernels.emplace(key, std::move(k)).first->second;
@@ -76,32 +77,34 @@ void AttentionProducts::run(const Shape& s, const float* q, const float* k, cons
     thread_local std::vector<float> scores;
     scores.resize(static_cast<std::size_t>(lq * lk));
     dnnl::stream stream(cpu_engine());
-    const torch::Tensor scores_view = torch::from_blob(scores.data(), {lq, lk}, torch::kFloat);
+    torch::Tensor scores_view = torch::from_blob(scores.data(), {lq, lk}, torch::kFloat);
     try {
-    for (std::int64_t task = begin; task < end; ++task) {
-      const std::int64_t b = task / s.heads, h = task % s.heads;
-      const float* qh = q + b * lq * s.q_stride + h * d;
-      const float* kh = k + b * lk * s.k_stride + h * d;
-      const float* vh = v + b * lk * s.v_stride + h * d;
-      float* ch = context + b * lq * s.context_stride + h * d;
-      memory q_mem(kernels->q, cpu_engine(), const_cast<float*>(qh));
-      memory k_mem(kernels->k_t, cpu_engine(), const_cast<float*>(kh));
-      memory s_mem(kernels->scores, cpu_engine(), scores.data());
-      kernels->scores_product.execute(stream, {{DNNL_ARG_SRC, q_mem}, {DNNL_ARG_WEIGHTS, k_mem}, {DNNL_ARG_DST, s_mem}});
-      stream.wait();
-      if (mask_bias != nullptr) {
-        const float* bias = mask_bias + b * lk;
-        for (std::int64_t i = 0; i < lq; ++i) {
-          float* row = scores.data() + i * lk;
-          for (std::int64_t j = 0; j < lk; ++j) row[j] += bias[j];
+      for (std::int64_t task = begin; task < end; ++task) {
+        const std::int64_t b = task / s.heads, h = task % s.heads;
+        const float* qh = q + b * lq * s.q_stride + h * d;
+        const float* kh = k + b * lk * s.k_stride + h * d;
+        const float* vh = v + b * lk * s.v_stride + h * d;
+        float* ch = context + b * lq * s.context_stride + h * d;
+        memory q_mem(kernels->q, cpu_engine(), const_cast<float*>(qh));
+        memory k_mem(kernels->k_t, cpu_engine(), const_cast<float*>(kh));
+        memory s_mem(kernels->scores, cpu_engine(), scores.data());
+        kernels->scores_product.execute(stream,
+                                        {{DNNL_ARG_SRC, q_mem}, {DNNL_ARG_WEIGHTS, k_mem}, {DNNL_ARG_DST, s_mem}});
+        stream.wait();
+        if (mask_bias != nullptr) {
+          const float* bias = mask_bias + b * lk;
+          for (std::int64_t i = 0; i < lq; ++i) {
+            float* row = scores.data() + i * lk;
+            for (std::int64_t j = 0; j < lk; ++j) row[j] += bias[j];
+          }
         }
+        at::_softmax_out(scores_view, scores_view, -1, false);  // row by row: may overwrite its input
+        memory v_mem(kernels->v, cpu_engine(), const_cast<float*>(vh));
+        memory c_mem(kernels->context, cpu_engine(), ch);
+        kernels->context_product.execute(stream,
+                                         {{DNNL_ARG_SRC, s_mem}, {DNNL_ARG_WEIGHTS, v_mem}, {DNNL_ARG_DST, c_mem}});
+        stream.wait();
       }
-      at::_softmax_out(const_cast<torch::Tensor&>(scores_view), scores_view, -1, false);
-      memory v_mem(kernels->v, cpu_engine(), const_cast<float*>(vh));
-      memory c_mem(kernels->context, cpu_engine(), ch);
-      kernels->context_product.execute(stream, {{DNNL_ARG_SRC, s_mem}, {DNNL_ARG_WEIGHTS, v_mem}, {DNNL_ARG_DST, c_mem}});
-      stream.wait();
-    }
     } catch (const dnnl::error& e) {
       throw ModelError(std::string("oneDNN attention product failed: ") + e.what());
     }

@@ -178,7 +178,8 @@ class BertLayerImpl : public torch::nn::Module {
           return std::make_pair(at::cat({qkv_slots[1]->weight, qkv_slots[2]->weight}, 0),
                                 at::cat({qkv_slots[1]->bias, qkv_slots[2]->bias}, 0));
         });
-        const torch::Tensor kv = run_packed(kv_linear, x2, {}, InferenceWorkspace::take(workspace.qkv, {batch * length, 2 * h}));
+        const torch::Tensor kv =
+            run_packed(kv_linear, x2, {}, InferenceWorkspace::take(workspace.qkv, {batch * length, 2 * h}));
         k = kv.narrow(1, 0, h);
         v = kv.narrow(1, h, h);
         PackedLinear& q_linear = packed_linear(kQueryOnly, sources, [&] {
@@ -190,7 +191,8 @@ class BertLayerImpl : public torch::nn::Module {
           return std::make_pair(at::cat({qkv_slots[0]->weight * scale, qkv_slots[1]->weight, qkv_slots[2]->weight}, 0),
                                 at::cat({qkv_slots[0]->bias * scale, qkv_slots[1]->bias, qkv_slots[2]->bias}, 0));
         });
-        const torch::Tensor qkv = run_packed(qkv_linear, x2, {}, InferenceWorkspace::take(workspace.qkv, {batch * length, 3 * h}));
+        const torch::Tensor qkv =
+            run_packed(qkv_linear, x2, {}, InferenceWorkspace::take(workspace.qkv, {batch * length, 3 * h}));
         q = qkv.narrow(1, 0, h);
         k = qkv.narrow(1, h, h);
         v = qkv.narrow(1, 2 * h, h);

@@ -4,7 +4,6 @@
 #include "packed_linear.h"
 
 #include <dnnl.hpp>
-
 #include <map>
 #include <string>
 #include <tuple>
@@ -26,16 +25,21 @@ dnnl::engine& cpu_engine() {
 
 dnnl::algorithm algorithm_of(PackedLinear::Activation a) {
   switch (a) {
-    case PackedLinear::Activation::kGeluErf: return dnnl::algorithm::eltwise_gelu_erf;
-    case PackedLinear::Activation::kGeluTanh: return dnnl::algorithm::eltwise_gelu_tanh;
-    case PackedLinear::Activation::kRelu: return dnnl::algorithm::eltwise_relu;
-    case PackedLinear::Activation::kNone: break;
+    case PackedLinear::Activation::kGeluErf:
+      return dnnl::algorithm::eltwise_gelu_erf;
+    case PackedLinear::Activation::kGeluTanh:
+      return dnnl::algorithm::eltwise_gelu_tanh;
+    case PackedLinear::Activation::kRelu:
+      return dnnl::algorithm::eltwise_relu;
+    case PackedLinear::Activation::kNone:
+      break;
   }
   return dnnl::algorithm::undef;
 }
 
 [[noreturn]] void rethrow(const dnnl::error& e, const char* what) {
-  throw ModelError(std::string("oneDNN ") + what + " failed: " + e.what() + " (status " + std::to_string(e.status) + ")");
+  throw ModelError(std::string("oneDNN ") + what + " failed: " + e.what() + " (status " + std::to_string(e.status) +
+                   ")");
 }
 
 }  // namespace
@@ -64,7 +68,8 @@ struct PackedLinear::Impl {
     if (it != kernels.end()) return it->second;
     const memory::desc src({rows, in}, memory::data_type::f32, Dims{ldx, 1});
     const memory::desc weights_any({in, out}, memory::data_type::f32, memory::format_tag::any);
-    const memory::desc bias_md = bias.empty() ? memory::desc() : memory::desc({1, out}, memory::data_type::f32, memory::format_tag::ab);
+    const memory::desc bias_md =
+        bias.empty() ? memory::desc() : memory::desc({1, out}, memory::data_type::f32, memory::format_tag::ab);
     const memory::desc dst({rows, out}, memory::data_type::f32, Dims{ldy, 1});
     dnnl::post_ops ops;
     if (e.accumulate) ops.append_sum(1.f);
@@ -95,7 +100,8 @@ struct PackedLinear::Impl {
 
 PackedLinear::PackedLinear(const float* weight, const float* bias, std::int64_t out, std::int64_t in)
     : impl_(std::make_unique<Impl>()) {
-  if (out <= 0 || in <= 0) throw ModelError("PackedLinear: empty weight [" + std::to_string(out) + ", " + std::to_string(in) + "]");
+  if (out <= 0 || in <= 0)
+    throw ModelError("PackedLinear: empty weight [" + std::to_string(out) + ", " + std::to_string(in) + "]");
   impl_->out = out;
   impl_->in = in;
   impl_->plain_weight.assign(weight, weight + out * in);
@@ -116,17 +122,17 @@ std::size_t PackedLinear::packed_bytes() const {
 void PackedLinear::apply(const float* x, std::int64_t rows, std::int64_t ldx, float* y, std::int64_t ldy, Epilogue e) {
   if (rows == 0) return;
   if (rows < 0 || ldx < impl_->in || ldy < impl_->out) {
-    throw ModelError("PackedLinear: bad shape (rows " + std::to_string(rows) + ", ldx " + std::to_string(ldx) + ", ldy " +
-                     std::to_string(ldy) + " for [" + std::to_string(impl_->out) + ", " + std::to_string(impl_->in) + "])");
+    throw ModelError("PackedLinear: bad shape (rows " + std::to_string(rows) + ", ldx " + std::to_string(ldx) +
+                     ", ldy " + std::to_string(ldy) + " for [" + std::to_string(impl_->out) + ", " +
+                     std::to_string(impl_->in) + "])");
   }
   try {
     Impl::Kernel& k = impl_->kernel(rows, ldx, ldy, e);
     const memory::desc src({rows, impl_->in}, memory::data_type::f32, Dims{ldx, 1});
     const memory::desc dst({rows, impl_->out}, memory::data_type::f32, Dims{ldy, 1});
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, memory(src, cpu_engine(), const_cast<float*>(x))},
-        {DNNL_ARG_WEIGHTS, impl_->packed[k.packed].weights},
-        {DNNL_ARG_DST, memory(dst, cpu_engine(), y)}};
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, cpu_engine(), const_cast<float*>(x))},
+                                         {DNNL_ARG_WEIGHTS, impl_->packed[k.packed].weights},
+                                         {DNNL_ARG_DST, memory(dst, cpu_engine(), y)}};
     if (!impl_->bias.empty()) {
       const memory::desc bias_md({1, impl_->out}, memory::data_type::f32, memory::format_tag::ab);
       args.emplace(DNNL_ARG_BIAS, memory(bias_md, cpu_engine(), impl_->bias.data()));

@@ -1,11 +1,6 @@
 // Analysis files (harness/analysis.h): strict parsing with places, every shipped file under
 // suites/analyses loads, and the CI-sized analysis file runs on the real data (skipped with a
 // printed reason when the data or libtorch is absent).
-#include "opsbench/harness/analysis.h"
-
-#include "analysis_fixture.h"
-
-
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -18,12 +13,14 @@
 #include <random>
 #include <sstream>
 
+#include "analysis_fixture.h"
 #include "opsbench/baselines/register.h"
 #include "opsbench/core/error.h"
 #include "opsbench/core/metric_list.h"
 #include "opsbench/core/portable_random.h"
 #include "opsbench/core/registry.h"
 #include "opsbench/datasets/transforms.h"
+#include "opsbench/harness/analysis.h"
 #include "opsbench/harness/register_all.h"
 #include "opsbench/harness/report_markdown.h"
 

@@ -1,7 +1,6 @@
 // The analysis tests' fixture (see analysis_fixture.h).
 #include "analysis_fixture.h"
 
-
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -261,8 +260,6 @@ std::string message_of(const std::string& analyses) {
   }
   return "(no error)";
 }
-
-
 
 AnalysisResults run(const AnalysisFile& file, const std::string& out) {
   AnalysisRunOptions options;

@@ -20,7 +20,7 @@ const Registry& test_registry();
 extern const char* const kDatasets;
 extern const char* const kAllKinds;
 
-AnalysisFile parse(const std::string& analyses);     // kDatasets + analyses
+AnalysisFile parse(const std::string& analyses);      // kDatasets + analyses
 std::string message_of(const std::string& analyses);  // the ConfigError's text, or "(no error)"
 AnalysisResults run(const AnalysisFile& file, const std::string& out);
 
@@ -28,7 +28,8 @@ AnalysisResults run(const AnalysisFile& file, const std::string& out);
 struct TempOut {
   std::string path;
   explicit TempOut(const std::string& name)
-      : path((std::filesystem::temp_directory_path() / ("opsbench-analysis-" + name + "-" + std::to_string(::getpid()))).string()) {
+      : path((std::filesystem::temp_directory_path() / ("opsbench-analysis-" + name + "-" + std::to_string(::getpid())))
+                 .string()) {
     std::filesystem::remove_all(path);
   }
   ~TempOut() { std::filesystem::remove_all(path); }
