@@ -16,6 +16,7 @@
 #endif
 
 #include "opsbench/core/error.h"
+#include "packed_linear.h"
 
 namespace opsbench::models {
 
@@ -146,6 +147,24 @@ torch::Tensor dequantize_temporary(const Nf4Tensor& q) {
   float* p = scratch_floats(q.numel);
   nf4_dequantize_into(q, p);
   return torch::from_blob(p, q.shape, torch::TensorOptions().dtype(torch::kFloat));
+}
+
+// x w^T + bias where nothing needs a gradient: on the CPU in float32 through oneDNN reading the
+// scratch weight in place (packed_linear.h: faster than OpenBLAS, which would pack it first).
+torch::Tensor linear_no_graph(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& bias) {
+  const bool bias_needs_grad = bias.defined() && bias.requires_grad() && torch::GradMode::is_enabled();
+  if (!x.device().is_cpu() || x.scalar_type() != torch::kFloat || !w.is_contiguous() || bias_needs_grad) {
+    return torch::linear(x, w, bias);
+  }
+  const std::int64_t in = w.size(1), out = w.size(0);
+  const torch::Tensor x2 = x.contiguous().view({-1, in});
+  const torch::Tensor b = bias.defined() ? bias.detach().contiguous() : torch::Tensor();
+  std::vector<std::int64_t> sizes = x.sizes().vec();
+  sizes.back() = out;
+  torch::Tensor y = torch::empty(sizes, x.options());
+  linear_unpacked(x2.data_ptr<float>(), x2.size(0), in, w.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr,
+                  out, in, y.data_ptr<float>(), out);
+  return y;
 }
 
 // y = x W^T + b with W dequantised on demand; the backward pass dequantises again for dL/dx and,
@@ -390,8 +409,8 @@ torch::Tensor Nf4ProjectionImpl::forward(const torch::Tensor& x) {
   if (torch::GradMode::is_enabled() && (x.requires_grad() || capture_)) {
     return Nf4Linear::apply(x, Nf4Call{q, bias_, capture_, row_importance_, col_importance_, capture_steps_});
   }
-  // No graph is recorded, so the scratch weight is not referenced after linear() returns.
-  return torch::linear(x, dequantize_temporary(q), bias_);
+  // No graph is recorded, so the scratch weight is not referenced after the product returns.
+  return linear_no_graph(x, dequantize_temporary(q), bias_);
 }
 
 torch::Tensor Nf4ProjectionImpl::forward_with_update(const torch::Tensor& x, const torch::Tensor& b,
@@ -408,7 +427,7 @@ torch::Tensor Nf4ProjectionImpl::forward_with_update(const torch::Tensor& x, con
   torch::NoGradGuard no_grad;
   torch::Tensor w = dequantize_temporary(quantised_weight());
   w.addmm_(b, a, /*beta=*/1.0, /*alpha=*/scale);
-  return torch::linear(x, w, bias_);
+  return linear_no_graph(x, w, bias_);
 }
 
 torch::Tensor Nf4ProjectionImpl::effective_weight() const { return nf4_dequantize(quantised_weight()); }

@@ -144,6 +144,39 @@ void PackedLinear::apply(const float* x, std::int64_t rows, std::int64_t ldx, fl
   }
 }
 
+void linear_unpacked(const float* x, std::int64_t rows, std::int64_t ldx, const float* weight, const float* bias,
+                     std::int64_t out, std::int64_t in, float* y, std::int64_t ldy) {
+  if (rows == 0) return;
+  if (rows < 0 || out <= 0 || in <= 0 || ldx < in || ldy < out) {
+    throw ModelError("linear_unpacked: bad shape (rows " + std::to_string(rows) + ", ldx " + std::to_string(ldx) +
+                     ", ldy " + std::to_string(ldy) + " for [" + std::to_string(out) + ", " + std::to_string(in) + "])");
+  }
+  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool>;
+  thread_local std::map<Key, dnnl::matmul> kernels;
+  const memory::desc src({rows, in}, memory::data_type::f32, Dims{ldx, 1});
+  const memory::desc weights({in, out}, memory::data_type::f32, memory::format_tag::ba);
+  const memory::desc bias_md({1, out}, memory::data_type::f32, memory::format_tag::ab);
+  const memory::desc dst({rows, out}, memory::data_type::f32, Dims{ldy, 1});
+  try {
+    const Key key{rows, ldx, ldy, out, in, bias != nullptr};
+    auto it = kernels.find(key);
+    if (it == kernels.end()) {
+      const dnnl::matmul::primitive_desc pd(
+          dnnl::matmul::desc(src, weights, bias != nullptr ? bias_md : memory::desc(), dst), cpu_engine());
+      it = kernels.emplace(key, dnnl::matmul(pd)).first;
+    }
+    thread_local dnnl::stream stream(cpu_engine());
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, cpu_engine(), const_cast<float*>(x))},
+                                         {DNNL_ARG_WEIGHTS, memory(weights, cpu_engine(), const_cast<float*>(weight))},
+                                         {DNNL_ARG_DST, memory(dst, cpu_engine(), y)}};
+    if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, memory(bias_md, cpu_engine(), const_cast<float*>(bias)));
+    it->second.execute(stream, args);
+    stream.wait();
+  } catch (const dnnl::error& err) {
+    rethrow(err, "matmul (unpacked weight)");
+  }
+}
+
 }  // namespace opsbench::models
 
 #endif  // OPSBENCH_HAVE_TORCH

@@ -96,4 +96,22 @@ TEST_CASE("PackedLinear refuses bad shapes with a clear error", "[models][packed
   p.apply(x.data_ptr<float>(), 0, 3, y.data_ptr<float>(), 4, {});  // no rows: nothing to do
 }
 
+TEST_CASE("linear_unpacked equals x W^T + b, reads strided rows and refuses bad shapes", "[models][packed]") {
+  torch::manual_seed(5);
+  for (bool with_bias : {true, false}) {
+    const torch::Tensor w = torch::randn({30, 20}), b = torch::randn({30});
+    const torch::Tensor wide_x = torch::randn({7, 50});
+    const torch::Tensor x = wide_x.narrow(1, 3, 20);
+    torch::Tensor y = torch::empty({7, 30});
+    opsbench::models::linear_unpacked(x.data_ptr<float>(), 7, x.stride(0), w.data_ptr<float>(),
+                                      with_bias ? b.data_ptr<float>() : nullptr, 30, 20, y.data_ptr<float>(), 30);
+    CHECK(max_abs_diff(y, with_bias ? at::linear(x, w, b) : at::linear(x, w)) < 1e-4);
+  }
+  const torch::Tensor w = torch::randn({4, 3}), x = torch::randn({2, 3});
+  torch::Tensor y = torch::empty({2, 4});
+  CHECK_THROWS_AS(opsbench::models::linear_unpacked(x.data_ptr<float>(), 2, 2, w.data_ptr<float>(), nullptr, 4, 3,
+                                                    y.data_ptr<float>(), 4),
+                  opsbench::ModelError);
+}
+
 #endif  // OPSBENCH_HAVE_TORCH
