@@ -33,7 +33,8 @@
 // Memory: only the packed codes, the absmax values (or their int8 codes, scales and mean) and the
 // float32 bias are stored; no float32 copy of the weight is kept anywhere in the module. forward()
 // dequantises into a temporary: without autograd into a per-thread scratch buffer reused by every
-// NF4 projection (one float32 weight of the largest size per thread); with autograd, a custom
+// NF4 projection (one float32 weight of the largest size per thread), multiplied on the CPU through
+// oneDNN reading that buffer in place (packed_linear.h: linear_unpacked); with autograd, a custom
 // autograd function that keeps only references to the packed buffers and dequantises again in the
 // backward pass, so training never holds dequantised weights between forward and backward. On the
 // CPU dequantisation uses a 16-entry table lookup (AVX-512 permute when the CPU has it, else a
