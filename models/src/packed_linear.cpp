@@ -56,7 +56,7 @@ struct PackedLinear::Impl {
   using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, bool, int>;
 
   std::int64_t out = 0, in = 0;
-  std::vector<float> plain_weight;  // [out, in]: the source of every packed layout
+  std::vector<float> plain_weight;  // [out, in] until the first layout is packed
   std::vector<float> bias;          // empty when none
   std::vector<Packed> packed;
   std::map<Key, Kernel> kernels;
@@ -87,13 +87,16 @@ struct PackedLinear::Impl {
     for (std::size_t i = 0; i < packed.size(); ++i) {
       if (packed[i].desc == layout) return i;
     }
-    // The plain weight [out, in] row-major is the matmul weight [in, out] in column-major ("ba").
-    const memory::desc plain({in, out}, memory::data_type::f32, memory::format_tag::ba);
-    memory source(plain, cpu_engine(), plain_weight.data());
+    // The first layout comes from the plain weight ([out, in] row-major is the matmul weight [in, out]
+    // in column-major, "ba"), which is then dropped; later layouts are reordered from the first.
+    memory source = packed.empty() ? memory(memory::desc({in, out}, memory::data_type::f32, memory::format_tag::ba),
+                                            cpu_engine(), plain_weight.data())
+                                   : packed.front().weights;
     memory target(layout, cpu_engine());
     dnnl::reorder(source, target).execute(stream, source, target);
     stream.wait();
     packed.push_back({layout, target});
+    std::vector<float>().swap(plain_weight);
     return packed.size() - 1;
   }
 };

@@ -10,8 +10,8 @@
 // Contract:
 //   y[rows, out] = act(x[rows, in] W^T + bias [+ y])  with W [out, in] row-major as given.
 // Inputs and outputs are row-major with a row stride (ldx, ldy >= the row length), float32, on the
-// host. The constructor copies the weight (reordered) and the bias: later changes to the caller's
-// arrays are not seen (rebuild the object). Results differ from OpenBLAS by float rounding only
+// host. The constructor copies the weight and the bias: later changes to the caller's arrays are
+// not seen (rebuild the object); from the first call on, only the packed copy of the weight is kept. Results differ from OpenBLAS by float rounding only
 // (another summation order); for the same shapes, thread count and CPU they are reproducible.
 // Threads: oneDNN's OpenMP threads, i.e. what at::set_num_threads / OMP_NUM_THREADS set.
 // Not thread-safe: one object serves one caller at a time (it caches primitives per shape).
