@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "onednn_engine.h"
 #include "opsbench/core/error.h"
 
 namespace opsbench::models {
@@ -20,11 +21,6 @@ namespace {
 
 using dnnl::memory;
 using Dims = memory::dims;
-
-dnnl::engine& cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
 
 memory::desc strided(std::int64_t rows, std::int64_t cols, std::int64_t row_stride, std::int64_t col_stride) {
   return memory::desc({rows, cols}, memory::data_type::f32, Dims{row_stride, col_stride});
@@ -52,9 +48,9 @@ struct AttentionProducts::Impl {
     k.v = strided(s.key_length, s.head_dim, s.v_stride, 1);
     k.context = strided(s.query_length, s.head_dim, s.context_stride, 1);
     k.scores_product =
-        dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(k.q, k.k_t, k.scores), cpu_engine()));
+        dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(k.q, k.k_t, k.scores), onednn_cpu_engine()));
     k.context_product =
-        dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(k.scores, k.v, k.context), cpu_engine()));
+        dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(k.scores, k.v, k.context), onednn_cpu_engine()));
     return kernels.emplace(key, std::move(k)).first->second;
   }
 };
@@ -76,7 +72,7 @@ void AttentionProducts::run(const Shape& s, const float* q, const float* k, cons
   at::parallel_for(0, s.batch * s.heads, 1, [&](std::int64_t begin, std::int64_t end) {
     thread_local std::vector<float> scores;
     scores.resize(static_cast<std::size_t>(lq * lk));
-    dnnl::stream stream(cpu_engine());
+    dnnl::stream stream(onednn_cpu_engine());
     torch::Tensor scores_view = torch::from_blob(scores.data(), {lq, lk}, torch::kFloat);
     try {
       for (std::int64_t task = begin; task < end; ++task) {
@@ -85,9 +81,9 @@ void AttentionProducts::run(const Shape& s, const float* q, const float* k, cons
         const float* kh = k + b * lk * s.k_stride + h * d;
         const float* vh = v + b * lk * s.v_stride + h * d;
         float* ch = context + b * lq * s.context_stride + h * d;
-        memory q_mem(kernels->q, cpu_engine(), const_cast<float*>(qh));
-        memory k_mem(kernels->k_t, cpu_engine(), const_cast<float*>(kh));
-        memory s_mem(kernels->scores, cpu_engine(), scores.data());
+        memory q_mem(kernels->q, onednn_cpu_engine(), const_cast<float*>(qh));
+        memory k_mem(kernels->k_t, onednn_cpu_engine(), const_cast<float*>(kh));
+        memory s_mem(kernels->scores, onednn_cpu_engine(), scores.data());
         kernels->scores_product.execute(stream,
                                         {{DNNL_ARG_SRC, q_mem}, {DNNL_ARG_WEIGHTS, k_mem}, {DNNL_ARG_DST, s_mem}});
         stream.wait();
@@ -99,8 +95,8 @@ void AttentionProducts::run(const Shape& s, const float* q, const float* k, cons
           }
         }
         at::_softmax_out(scores_view, scores_view, -1, false);  // row by row: may overwrite its input
-        memory v_mem(kernels->v, cpu_engine(), const_cast<float*>(vh));
-        memory c_mem(kernels->context, cpu_engine(), ch);
+        memory v_mem(kernels->v, onednn_cpu_engine(), const_cast<float*>(vh));
+        memory c_mem(kernels->context, onednn_cpu_engine(), ch);
         kernels->context_product.execute(stream,
                                          {{DNNL_ARG_SRC, s_mem}, {DNNL_ARG_WEIGHTS, v_mem}, {DNNL_ARG_DST, c_mem}});
         stream.wait();

@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "onednn_engine.h"
 #include "opsbench/core/error.h"
 
 namespace opsbench::models {
@@ -17,11 +18,6 @@ namespace {
 
 using dnnl::memory;
 using Dims = memory::dims;
-
-dnnl::engine& cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
 
 dnnl::algorithm algorithm_of(PackedLinear::Activation a) {
   switch (a) {
@@ -60,7 +56,7 @@ struct PackedLinear::Impl {
   std::vector<float> bias;          // empty when none
   std::vector<Packed> packed;
   std::map<Key, Kernel> kernels;
-  dnnl::stream stream{cpu_engine()};
+  dnnl::stream stream{onednn_cpu_engine()};
 
   Kernel& kernel(std::int64_t rows, std::int64_t ldx, std::int64_t ldy, Epilogue e) {
     const Key key{rows, ldx, ldy, e.accumulate, static_cast<int>(e.activation)};
@@ -76,7 +72,8 @@ struct PackedLinear::Impl {
     if (e.activation != Activation::kNone) ops.append_eltwise(1.f, algorithm_of(e.activation), 0.f, 0.f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights_any, bias_md, dst), attr, cpu_engine());
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights_any, bias_md, dst), attr,
+                                          onednn_cpu_engine());
     Kernel k{dnnl::matmul(pd), 0};
     k.packed = pack_for(pd.weights_desc());
     return kernels.emplace(key, std::move(k)).first->second;
@@ -90,9 +87,9 @@ struct PackedLinear::Impl {
     // The first layout comes from the plain weight ([out, in] row-major is the matmul weight [in, out]
     // in column-major, "ba"), which is then dropped; later layouts are reordered from the first.
     memory source = packed.empty() ? memory(memory::desc({in, out}, memory::data_type::f32, memory::format_tag::ba),
-                                            cpu_engine(), plain_weight.data())
+                                            onednn_cpu_engine(), plain_weight.data())
                                    : packed.front().weights;
-    memory target(layout, cpu_engine());
+    memory target(layout, onednn_cpu_engine());
     dnnl::reorder(source, target).execute(stream, source, target);
     stream.wait();
     packed.push_back({layout, target});
@@ -133,12 +130,12 @@ void PackedLinear::apply(const float* x, std::int64_t rows, std::int64_t ldx, fl
     Impl::Kernel& k = impl_->kernel(rows, ldx, ldy, e);
     const memory::desc src({rows, impl_->in}, memory::data_type::f32, Dims{ldx, 1});
     const memory::desc dst({rows, impl_->out}, memory::data_type::f32, Dims{ldy, 1});
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, cpu_engine(), const_cast<float*>(x))},
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, onednn_cpu_engine(), const_cast<float*>(x))},
                                          {DNNL_ARG_WEIGHTS, impl_->packed[k.packed].weights},
-                                         {DNNL_ARG_DST, memory(dst, cpu_engine(), y)}};
+                                         {DNNL_ARG_DST, memory(dst, onednn_cpu_engine(), y)}};
     if (!impl_->bias.empty()) {
       const memory::desc bias_md({1, impl_->out}, memory::data_type::f32, memory::format_tag::ab);
-      args.emplace(DNNL_ARG_BIAS, memory(bias_md, cpu_engine(), impl_->bias.data()));
+      args.emplace(DNNL_ARG_BIAS, memory(bias_md, onednn_cpu_engine(), impl_->bias.data()));
     }
     k.primitive.execute(impl_->stream, args);
     impl_->stream.wait();
@@ -152,7 +149,8 @@ void linear_unpacked(const float* x, std::int64_t rows, std::int64_t ldx, const 
   if (rows == 0) return;
   if (rows < 0 || out <= 0 || in <= 0 || ldx < in || ldy < out) {
     throw ModelError("linear_unpacked: bad shape (rows " + std::to_string(rows) + ", ldx " + std::to_string(ldx) +
-                     ", ldy " + std::to_string(ldy) + " for [" + std::to_string(out) + ", " + std::to_string(in) + "])");
+                     ", ldy " + std::to_string(ldy) + " for [" + std::to_string(out) + ", " + std::to_string(in) +
+                     "])");
   }
   using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool>;
   thread_local std::map<Key, dnnl::matmul> kernels;
@@ -165,14 +163,15 @@ void linear_unpacked(const float* x, std::int64_t rows, std::int64_t ldx, const 
     auto it = kernels.find(key);
     if (it == kernels.end()) {
       const dnnl::matmul::primitive_desc pd(
-          dnnl::matmul::desc(src, weights, bias != nullptr ? bias_md : memory::desc(), dst), cpu_engine());
+          dnnl::matmul::desc(src, weights, bias != nullptr ? bias_md : memory::desc(), dst), onednn_cpu_engine());
       it = kernels.emplace(key, dnnl::matmul(pd)).first;
     }
-    thread_local dnnl::stream stream(cpu_engine());
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, cpu_engine(), const_cast<float*>(x))},
-                                         {DNNL_ARG_WEIGHTS, memory(weights, cpu_engine(), const_cast<float*>(weight))},
-                                         {DNNL_ARG_DST, memory(dst, cpu_engine(), y)}};
-    if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, memory(bias_md, cpu_engine(), const_cast<float*>(bias)));
+    thread_local dnnl::stream stream(onednn_cpu_engine());
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, memory(src, onednn_cpu_engine(), const_cast<float*>(x))},
+        {DNNL_ARG_WEIGHTS, memory(weights, onednn_cpu_engine(), const_cast<float*>(weight))},
+        {DNNL_ARG_DST, memory(dst, onednn_cpu_engine(), y)}};
+    if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, memory(bias_md, onednn_cpu_engine(), const_cast<float*>(bias)));
     it->second.execute(stream, args);
     stream.wait();
   } catch (const dnnl::error& err) {
