@@ -22,10 +22,10 @@ namespace {
 
 // Adam (PyTorch's update rule: beta1 0.9, beta2 0.999, eps 1e-8, no weight decay, bias-corrected)
 // fused with total-norm gradient clipping: one pass over each parameter reads p, g, m, v and writes
-// p, m, v, where torch::optim::Adam plus clip_grad_norm_ make about ten passes; the loops are
-// vectorised per instruction set in adam_kernels.cpp. Elementwise in fixed
-// chunks, and the squared norm is summed per chunk in double and then in chunk order, so the result
-// does not depend on the thread count.
+// p, m, v, where torch::optim::Adam plus clip_grad_norm_ make about ten passes; the loops themselves
+// are vectorised per instruction set (adam_kernels.h). Elementwise in fixed chunks, and the squared
+// norm is summed per chunk in double and then in chunk order, so the result does not depend on the
+// thread count.
 class FusedAdam {
  public:
   FusedAdam(std::vector<torch::Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {
@@ -52,7 +52,8 @@ class FusedAdam {
         std::vector<double> partial(static_cast<std::size_t>(chunks), 0.0);
         at::parallel_for(0, chunks, 1, [&](std::int64_t begin, std::int64_t end) {
           for (std::int64_t c = begin; c < end; ++c) {
-            partial[static_cast<std::size_t>(c)] = sum_of_squares(g + c * kChunk, std::min(n, (c + 1) * kChunk) - c * kChunk);
+            const std::int64_t begin_c = c * kChunk, end_c = std::min(n, (c + 1) * kChunk);
+            partial[static_cast<std::size_t>(c)] = sum_of_squares(g + begin_c, end_c - begin_c);
           }
         });
         for (double x : partial) sq += x;
