@@ -10,8 +10,10 @@
 # one after the other per model. Each sample is the mean of 3 forward passes; printed: the median
 # over the samples per side and the ratio torch / opsbench (> 1: opsbench is faster).
 # OMP_WAIT_POLICY=passive keeps torch's and OpenBLAS' threads from spinning against each other on
-# small machines; OPENBLAS_CORETYPE is inherited as set (record it with the results). On a machine
-# shared with other jobs only ratios from one run mean anything.
+# small machines; it also costs opsbench's inference path (one OpenMP pool, several parallel regions
+# per layer) a kernel wake-up per region at two threads (docs/encoders.md). OPENBLAS_CORETYPE is
+# inherited as set (record it with the results). On a machine shared with other jobs only ratios
+# from one run mean anything.
 set -eu
 build=${1:-build/release}
 here=$(dirname "$0")
