@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "opsbench/core/error.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using opsbench::CsvOptions;
@@ -21,38 +22,7 @@ using opsbench::DataError;
 
 namespace {
 
-// A fresh directory per test under the system temp dir, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("opsbench_csv_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    const std::string file = (path_ / name).string();
-    std::ofstream out(file, std::ios::binary);
-    out << bytes;
-    return file;
-  }
-  std::string write_gz(const std::string& name, const std::string& bytes) const {
-    const std::string file = (path_ / name).string();
-    gzFile gz = gzopen(file.c_str(), "wb");
-    REQUIRE(gz != nullptr);
-    REQUIRE(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
-    REQUIRE(gzclose(gz) == Z_OK);
-    return file;
-  }
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using opsbench::testing::TempDir;
 
 std::vector<std::vector<std::string>> read_all(const std::string& file, CsvOptions options = {},
                                                std::vector<std::int64_t>* lines = nullptr) {
@@ -202,10 +172,10 @@ TEST_CASE("csv empty file and missing file", "[core][csv]") {
   no_header.has_header = false;
   CHECK(read_all(empty, no_header).empty());
 
-  error = expect_data_error([&] { CsvReader reader(dir.path("absent.csv")); });
+  error = expect_data_error([&] { CsvReader reader(dir.file("absent.csv")); });
   CHECK(error.detail().find("cannot open") != std::string::npos);
-  fs::create_directories(dir.path("folder.csv"));
-  error = expect_data_error([&] { CsvReader reader(dir.path("folder.csv")); });
+  fs::create_directories(dir.file("folder.csv"));
+  error = expect_data_error([&] { CsvReader reader(dir.file("folder.csv")); });
   CHECK(error.detail().find("directory") != std::string::npos);
 }
 
@@ -286,7 +256,7 @@ TEST_CASE("digest_file gives sha256 and size", "[core][csv]") {
   digest = opsbench::digest_file(dir.write("empty.txt", ""));
   CHECK(digest.sha256 == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CHECK(digest.bytes == 0);
-  CHECK_THROWS_AS(opsbench::digest_file(dir.path("absent")), DataError);
+  CHECK_THROWS_AS(opsbench::digest_file(dir.file("absent")), DataError);
 }
 
 TEST_CASE("csv keeps spaces inside unquoted fields (RFC 4180)", "[core][csv]") {

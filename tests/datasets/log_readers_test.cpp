@@ -15,6 +15,7 @@
 #include "opsbench/core/registry.h"
 #include "opsbench/datasets/register.h"
 #include "opsbench/datasets/tfidf.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using opsbench::ConfigError;
@@ -24,27 +25,7 @@ using opsbench::ReadContext;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("opsbench_log_readers_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path_ / "hdfs");
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ / name, std::ios::binary) << text;
-    return (path_ / name).string();
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using opsbench::testing::TempDir;
 
 Dataset read_with(const std::string& reader, const std::vector<std::pair<std::string, std::string>>& values,
                   const ReadContext& ctx = {}) {

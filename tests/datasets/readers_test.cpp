@@ -18,6 +18,7 @@
 #include "opsbench/core/registry.h"
 #include "opsbench/datasets/csv_dataset.h"
 #include "opsbench/datasets/register.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using opsbench::ConfigError;
@@ -28,39 +29,7 @@ using opsbench::read_csv_dataset;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("opsbench_readers_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    const fs::path file = path_ / name;
-    fs::create_directories(file.parent_path());
-    std::ofstream out(file, std::ios::binary);
-    out << bytes;
-    return file.string();
-  }
-  std::string write_gz(const std::string& name, const std::string& bytes) const {
-    const fs::path file = path_ / name;
-    fs::create_directories(file.parent_path());
-    gzFile gz = gzopen(file.string().c_str(), "wb");
-    REQUIRE(gz != nullptr);
-    REQUIRE(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
-    REQUIRE(gzclose(gz) == Z_OK);
-    return file.string();
-  }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using opsbench::testing::TempDir;
 
 template <typename E, typename F>
 E expect_error(F body) {
@@ -293,7 +262,7 @@ TEST_CASE("csv reader options: path or parts, data root", "[datasets][csv]") {
   TempDir dir;
   dir.write("sub/jobs.csv", kJobs);
   opsbench::ReadContext ctx;
-  ctx.data_root = dir.str();
+  ctx.data_root = dir.path();
   Dataset d = read_with("csv",
                         {{"path", "data:sub/jobs.csv"},
                          {"label", "status"},
@@ -305,7 +274,7 @@ TEST_CASE("csv reader options: path or parts, data root", "[datasets][csv]") {
   CHECK(d.table.column("job").type() == opsbench::ColumnType::kCategorical);
   CHECK(d.table.label().class_counts() == std::vector<std::size_t>{3, 1});
 
-  ctx.base_dir = dir.str() + "/sub";
+  ctx.base_dir = dir.path() + "/sub";
   d = read_with("csv", {{"path", "jobs.csv"}, {"infer", "false"}, {"numeric", "runtime"}}, ctx);
   CHECK(d.table.column_names() == std::vector<std::string>{"runtime"});
 
@@ -357,7 +326,7 @@ TEST_CASE("flowbench reader on a small tree in Flow-Bench format", "[datasets][f
                std::string(kFlowHeader) + flow_row("hdd_5", "12.0") + flow_row("None", "13.0"));
   dir.write_gz("hdd_5/montage-run0001.csv.gz", std::string(kFlowHeader) + flow_row("None", "1.0"));
   opsbench::ReadContext ctx;
-  ctx.data_root = dir.str();
+  ctx.data_root = dir.path();
 
   Dataset d = read_with("flowbench", {{"root", "data:"}}, ctx);
   const auto& t = d.table;
@@ -376,7 +345,7 @@ TEST_CASE("flowbench reader on a small tree in Flow-Bench format", "[datasets][f
   CHECK(t.label().classes == std::vector<std::string>{"normal", "anomalous"});
   CHECK(d.files.size() == 3);
 
-  d = read_with("flowbench", {{"root", dir.str()}, {"label", "multiclass"}, {"features", "all"}, {"max_runs", "1"}},
+  d = read_with("flowbench", {{"root", dir.path()}, {"label", "multiclass"}, {"features", "all"}, {"max_runs", "1"}},
                 ctx);
   CHECK(d.table.num_rows() == 3);
   CHECK(d.table.label().classes == std::vector<std::string>{"None", "hdd_5"});
@@ -385,21 +354,21 @@ TEST_CASE("flowbench reader on a small tree in Flow-Bench format", "[datasets][f
   CHECK_FALSE(d.table.has_column("ready"));             // a timestamp
   CHECK_FALSE(d.table.has_column("kickstart_hostname"));
 
-  d = read_with("flowbench", {{"root", dir.str()}, {"workflow", "montage"}}, ctx);
+  d = read_with("flowbench", {{"root", dir.path()}, {"workflow", "montage"}}, ctx);
   CHECK(d.table.num_rows() == 1);
 
-  CHECK_THROWS_AS(read_with("flowbench", {{"root", dir.str()}, {"conditions", "cpu_9"}}, ctx), ConfigError);
-  CHECK_THROWS_AS(read_with("flowbench", {{"root", dir.str() + "/nowhere"}}, ctx), ConfigError);
-  CHECK_THROWS_AS(read_with("flowbench", {{"root", dir.str()}, {"conditions", "cpu_2"}}, ctx), DataError);
+  CHECK_THROWS_AS(read_with("flowbench", {{"root", dir.path()}, {"conditions", "cpu_9"}}, ctx), ConfigError);
+  CHECK_THROWS_AS(read_with("flowbench", {{"root", dir.path() + "/nowhere"}}, ctx), ConfigError);
+  CHECK_THROWS_AS(read_with("flowbench", {{"root", dir.path()}, {"conditions", "cpu_2"}}, ctx), DataError);
 
   dir.write_gz("cpu_2/1000-genome-run0009.csv.gz", std::string(kFlowHeader) + flow_row("None", "fast"));
   auto e = expect_error<DataError>([&] {
-    read_with("flowbench", {{"root", dir.str()}, {"conditions", "cpu_2"}}, ctx);
+    read_with("flowbench", {{"root", dir.path()}, {"conditions", "cpu_2"}}, ctx);
   });
   CHECK(e.line() == 2);
   CHECK(e.column() == 22);
   dir.write_gz("cpu_2/1000-genome-run0009.csv.gz", std::string(kFlowHeader) + flow_row("cpu_7", "1"));
-  CHECK_THROWS_AS(read_with("flowbench", {{"root", dir.str()}, {"conditions", "cpu_2"}}, ctx), DataError);
+  CHECK_THROWS_AS(read_with("flowbench", {{"root", dir.path()}, {"conditions", "cpu_2"}}, ctx), DataError);
 }
 
 TEST_CASE("flowbench 1000genome job counts match the data README", "[datasets][flowbench][data]") {

@@ -15,6 +15,7 @@
 #include "opsbench/core/error.h"
 #include "opsbench/core/registry.h"
 #include "opsbench/datasets/register.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using opsbench::ConfigError;
@@ -25,28 +26,7 @@ using opsbench::ReadContext;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("opsbench_text_readers_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  void write(const std::string& name, const std::string& text) const {
-    fs::create_directories((path_ / name).parent_path());
-    std::ofstream(path_ / name, std::ios::binary) << text;
-  }
-  void remove(const std::string& name) const { fs::remove(path_ / name); }
-  std::string path() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using opsbench::testing::TempDir;
 
 Dataset read_with(const std::string& reader, const std::vector<std::pair<std::string, std::string>>& values,
                   const ReadContext& ctx = {}) {

@@ -17,6 +17,7 @@
 #include "opsbench/core/error.h"
 #include "opsbench/models/pretrained.h"
 #include "opsbench/models/safetensors.h"
+#include "temp_dir.h"
 
 namespace {
 
@@ -75,20 +76,7 @@ class WrappedProjection : public opsbench::models::ProjectionImpl {
   opsbench::models::Projection inner_;
 };
 
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("opsbench_bert_" + std::to_string(::getpid()))) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using opsbench::testing::TempDir;
 
 const char* kConfigJson = R"({"vocab_size": 50, "hidden_size": 16, "num_hidden_layers": 2,
   "num_attention_heads": 4, "intermediate_size": 32, "hidden_act": "gelu_new", "layer_norm_eps": 1e-12,

@@ -18,6 +18,7 @@
 #include "opsbench/core/error.h"
 #include "opsbench/models/pretrained.h"
 #include "opsbench/models/safetensors.h"
+#include "temp_dir.h"
 
 using namespace opsbench::models;
 using opsbench::DataError;
@@ -25,28 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("opsbench_safetensors_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    std::ofstream out(file(name), std::ios::binary);
-    out << bytes;
-    return file(name);
-  }
-
- private:
-  fs::path path_;
-};
+using opsbench::testing::TempDir;
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
