@@ -32,13 +32,18 @@ struct AttentionProducts::Impl {
   struct Kernels {
     memory::desc q, k_t, scores, v, context;
     dnnl::matmul scores_product, context_product;
+    memory::desc scores_scratchpad, context_scratchpad;
   };
   using Key =
       std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
   std::map<Key, Kernels> kernels;
 
+  static Key key_of(const Shape& s) {
+    return Key{s.query_length, s.key_length, s.head_dim, s.q_stride, s.k_stride, s.v_stride, s.context_stride};
+  }
+
   const Kernels& kernels_for(const Shape& s) {
-    const Key key{s.query_length, s.key_length, s.head_dim, s.q_stride, s.k_stride, s.v_stride, s.context_stride};
+    const Key key = key_of(s);
     auto it = kernels.find(key);
     if (it != kernels.end()) return it->second;
     Kernels k;
@@ -47,10 +52,15 @@ struct AttentionProducts::Impl {
     k.scores = strided(s.query_length, s.key_length, s.key_length, 1);
     k.v = strided(s.key_length, s.head_dim, s.v_stride, 1);
     k.context = strided(s.query_length, s.head_dim, s.context_stride, 1);
-    k.scores_product =
-        dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(k.q, k.k_t, k.scores), onednn_cpu_engine()));
-    k.context_product =
-        dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(k.scores, k.v, k.context), onednn_cpu_engine()));
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // per-thread scratchpads (onednn_engine.h)
+    const dnnl::matmul::primitive_desc scores_pd(dnnl::matmul::desc(k.q, k.k_t, k.scores), attr, onednn_cpu_engine());
+    const dnnl::matmul::primitive_desc context_pd(dnnl::matmul::desc(k.scores, k.v, k.context), attr,
+                                                  onednn_cpu_engine());
+    k.scores_product = dnnl::matmul(scores_pd);
+    k.context_product = dnnl::matmul(context_pd);
+    k.scores_scratchpad = scores_pd.scratchpad_desc();
+    k.context_scratchpad = context_pd.scratchpad_desc();
     return kernels.emplace(key, std::move(k)).first->second;
   }
 };
@@ -58,53 +68,68 @@ struct AttentionProducts::Impl {
 AttentionProducts::AttentionProducts() : impl_(std::make_unique<Impl>()) {}
 AttentionProducts::~AttentionProducts() = default;
 
-void AttentionProducts::run(const Shape& s, const float* q, const float* k, const float* v, const float* mask_bias,
-                            float* context) {
-  if (s.batch == 0 || s.heads == 0 || s.query_length == 0) return;
-  const Impl::Kernels* kernels = nullptr;
+void AttentionProducts::prepare(const Shape& s) {
   try {
-    kernels = &impl_->kernels_for(s);
+    (void)impl_->kernels_for(s);
   } catch (const dnnl::error& e) {
     throw ModelError(std::string("oneDNN attention primitives failed: ") + e.what());
   }
-  const std::int64_t lq = s.query_length, lk = s.key_length, d = s.head_dim;
+}
+
+void AttentionProducts::run(const Shape& s, const float* q, const float* k, const float* v, const float* mask_bias,
+                            float* context) {
+  if (s.batch == 0 || s.heads == 0 || s.query_length == 0) return;
+  prepare(s);
   // Tasks run inside the OpenMP region, so each oneDNN call and the softmax run on one thread.
   at::parallel_for(0, s.batch * s.heads, 1, [&](std::int64_t begin, std::int64_t end) {
-    thread_local std::vector<float> scores;
-    scores.resize(static_cast<std::size_t>(lq * lk));
-    dnnl::stream stream(onednn_cpu_engine());
-    torch::Tensor scores_view = torch::from_blob(scores.data(), {lq, lk}, torch::kFloat);
-    try {
-      for (std::int64_t task = begin; task < end; ++task) {
-        const std::int64_t b = task / s.heads, h = task % s.heads;
-        const float* qh = q + b * lq * s.q_stride + h * d;
-        const float* kh = k + b * lk * s.k_stride + h * d;
-        const float* vh = v + b * lk * s.v_stride + h * d;
-        float* ch = context + b * lq * s.context_stride + h * d;
-        memory q_mem(kernels->q, onednn_cpu_engine(), const_cast<float*>(qh));
-        memory k_mem(kernels->k_t, onednn_cpu_engine(), const_cast<float*>(kh));
-        memory s_mem(kernels->scores, onednn_cpu_engine(), scores.data());
-        kernels->scores_product.execute(stream,
-                                        {{DNNL_ARG_SRC, q_mem}, {DNNL_ARG_WEIGHTS, k_mem}, {DNNL_ARG_DST, s_mem}});
-        stream.wait();
-        if (mask_bias != nullptr) {
-          const float* bias = mask_bias + b * lk;
-          for (std::int64_t i = 0; i < lq; ++i) {
-            float* row = scores.data() + i * lk;
-            for (std::int64_t j = 0; j < lk; ++j) row[j] += bias[j];
-          }
-        }
-        at::_softmax_out(scores_view, scores_view, -1, false);  // row by row: may overwrite its input
-        memory v_mem(kernels->v, onednn_cpu_engine(), const_cast<float*>(vh));
-        memory c_mem(kernels->context, onednn_cpu_engine(), ch);
-        kernels->context_product.execute(stream,
-                                         {{DNNL_ARG_SRC, s_mem}, {DNNL_ARG_WEIGHTS, v_mem}, {DNNL_ARG_DST, c_mem}});
-        stream.wait();
-      }
-    } catch (const dnnl::error& e) {
-      throw ModelError(std::string("oneDNN attention product failed: ") + e.what());
-    }
+    for (std::int64_t task = begin; task < end; ++task) run_task(s, task, q, k, v, mask_bias, context);
   });
+}
+
+void AttentionProducts::run_task(const Shape& s, std::int64_t task, const float* q, const float* k, const float* v,
+                                 const float* mask_bias, float* context) const {
+  const auto found = impl_->kernels.find(Impl::key_of(s));
+  if (found == impl_->kernels.end()) throw ModelError("AttentionProducts: shape not prepared before run_task");
+  const Impl::Kernels& kernels = found->second;
+  const std::int64_t lq = s.query_length, lk = s.key_length, d = s.head_dim;
+  thread_local std::vector<float> scores;
+  scores.resize(static_cast<std::size_t>(lq * lk));
+  dnnl::stream& stream = onednn_thread_stream();
+  const std::int64_t b = task / s.heads, h = task % s.heads;
+  const float* qh = q + b * lq * s.q_stride + h * d;
+  const float* kh = k + b * lk * s.k_stride + h * d;
+  const float* vh = v + b * lk * s.v_stride + h * d;
+  float* ch = context + b * lq * s.context_stride + h * d;
+  try {
+    memory q_mem(kernels.q, onednn_cpu_engine(), const_cast<float*>(qh));
+    memory k_mem(kernels.k_t, onednn_cpu_engine(), const_cast<float*>(kh));
+    memory s_mem(kernels.scores, onednn_cpu_engine(), scores.data());
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, q_mem}, {DNNL_ARG_WEIGHTS, k_mem}, {DNNL_ARG_DST, s_mem}};
+    if (kernels.scores_scratchpad.get_size() > 0) {
+      args.emplace(DNNL_ARG_SCRATCHPAD, onednn_thread_scratchpad(kernels.scores_scratchpad));
+    }
+    kernels.scores_product.execute(stream, args);
+    stream.wait();
+    if (mask_bias != nullptr) {
+      const float* bias = mask_bias + b * lk;
+      for (std::int64_t i = 0; i < lq; ++i) {
+        float* row = scores.data() + i * lk;
+        for (std::int64_t j = 0; j < lk; ++j) row[j] += bias[j];
+      }
+    }
+    torch::Tensor scores_view = torch::from_blob(scores.data(), {lq, lk}, torch::kFloat);
+    at::_softmax_out(scores_view, scores_view, -1, false);  // row by row: may overwrite its input
+    memory v_mem(kernels.v, onednn_cpu_engine(), const_cast<float*>(vh));
+    memory c_mem(kernels.context, onednn_cpu_engine(), ch);
+    args = {{DNNL_ARG_SRC, s_mem}, {DNNL_ARG_WEIGHTS, v_mem}, {DNNL_ARG_DST, c_mem}};
+    if (kernels.context_scratchpad.get_size() > 0) {
+      args.emplace(DNNL_ARG_SCRATCHPAD, onednn_thread_scratchpad(kernels.context_scratchpad));
+    }
+    kernels.context_product.execute(stream, args);
+    stream.wait();
+  } catch (const dnnl::error& e) {
+    throw ModelError(std::string("oneDNN attention product failed: ") + e.what());
+  }
 }
 
 }  // namespace opsbench::models

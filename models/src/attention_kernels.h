@@ -13,8 +13,10 @@
 //   k, v: rows b * key_length + j, row strides k_stride, v_stride;
 //   mask_bias: [batch, key_length] added to every query's scores (0 / lowest float), or nullptr;
 //   context: rows b * query_length + i, row stride context_stride (written).
-// Results equal the bmm/softmax/bmm route to float rounding. Not for concurrent calls on one object
-// (it caches primitives per shape); errors from oneDNN become opsbench::ModelError.
+// Results equal the bmm/softmax/bmm route to float rounding, and do not depend on the thread count
+// (one task is one thread's work). prepare() changes the object (primitives cached per shape);
+// run_task() on a prepared shape may run on several threads at once. Errors from oneDNN become
+// opsbench::ModelError.
 #pragma once
 
 #ifdef OPSBENCH_HAVE_TORCH  // oneDNN and ATen come with the torch build
@@ -36,7 +38,14 @@ class AttentionProducts {
   AttentionProducts(const AttentionProducts&) = delete;
   AttentionProducts& operator=(const AttentionProducts&) = delete;
 
+  // All batch * heads tasks on at::parallel_for (prepares the shape first).
   void run(const Shape& shape, const float* q, const float* k, const float* v, const float* mask_bias, float* context);
+
+  // Makes the primitives for `shape` ready; then run_task may run concurrently.
+  void prepare(const Shape& shape);
+  // Task b * heads + h: head h of batch row b, on the calling thread alone.
+  void run_task(const Shape& shape, std::int64_t task, const float* q, const float* k, const float* v,
+                const float* mask_bias, float* context) const;
 
  private:
   struct Impl;

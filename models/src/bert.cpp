@@ -11,6 +11,7 @@
 
 #include "opsbench/core/error.h"
 #include "attention_kernels.h"
+#include "encoder_pass.h"
 #include "packed_linear.h"
 
 namespace opsbench::models {
@@ -172,27 +173,15 @@ class BertLayerImpl : public torch::nn::Module {
     torch::Tensor q, k, v;  // 2-d [rows, hidden], unit column stride; q already scaled when no_grad
     DenseProjectionImpl* qkv_slots[3] = {};
     if (packed && dense_qkv(qkv_slots)) {
-      const std::vector<const torch::Tensor*> sources = tensors_of(qkv_slots, 3);
       if (first_only) {
-        PackedLinear& kv_linear = packed_linear(kKeyValue, sources, [&] {
-          return std::make_pair(at::cat({qkv_slots[1]->weight, qkv_slots[2]->weight}, 0),
-                                at::cat({qkv_slots[1]->bias, qkv_slots[2]->bias}, 0));
-        });
-        const torch::Tensor kv =
-            run_packed(kv_linear, x2, {}, InferenceWorkspace::take(workspace.qkv, {batch * length, 2 * h}));
+        const torch::Tensor kv = run_packed(packed_key_value(qkv_slots), x2, {},
+                                            InferenceWorkspace::take(workspace.qkv, {batch * length, 2 * h}));
         k = kv.narrow(1, 0, h);
         v = kv.narrow(1, h, h);
-        PackedLinear& q_linear = packed_linear(kQueryOnly, sources, [&] {
-          return std::make_pair(qkv_slots[0]->weight * scale, qkv_slots[0]->bias * scale);
-        });
-        q = run_packed(q_linear, xq2, {}, at::empty({batch, h}, x.options()));
+        q = run_packed(packed_query(qkv_slots), xq2, {}, at::empty({batch, h}, x.options()));
       } else {
-        PackedLinear& qkv_linear = packed_linear(kQueryKeyValue, sources, [&] {
-          return std::make_pair(at::cat({qkv_slots[0]->weight * scale, qkv_slots[1]->weight, qkv_slots[2]->weight}, 0),
-                                at::cat({qkv_slots[0]->bias * scale, qkv_slots[1]->bias, qkv_slots[2]->bias}, 0));
-        });
-        const torch::Tensor qkv =
-            run_packed(qkv_linear, x2, {}, InferenceWorkspace::take(workspace.qkv, {batch * length, 3 * h}));
+        const torch::Tensor qkv = run_packed(packed_query_key_value(qkv_slots), x2, {},
+                                             InferenceWorkspace::take(workspace.qkv, {batch * length, 3 * h}));
         q = qkv.narrow(1, 0, h);
         k = qkv.narrow(1, h, h);
         v = qkv.narrow(1, 2 * h, h);
@@ -270,9 +259,7 @@ class BertLayerImpl : public torch::nn::Module {
     auto* intermediate = dynamic_cast<DenseProjectionImpl*>(slots_[4].get());
     if (packed && intermediate != nullptr) {  // the activation runs inside the product's epilogue
       PackedLinear::Epilogue e;
-      e.activation = activation_ == Activation::kGeluErf    ? PackedLinear::Activation::kGeluErf
-                     : activation_ == Activation::kGeluTanh ? PackedLinear::Activation::kGeluTanh
-                                                            : PackedLinear::Activation::kRelu;
+      e.activation = packed_activation();
       inner = run_packed(packed_dense(kIntermediate, *intermediate), attended, e,
                          InferenceWorkspace::take(workspace.inner, {attended.size(0), intermediate->weight.size(0)}));
     } else {
@@ -286,6 +273,34 @@ class BertLayerImpl : public torch::nn::Module {
     torch::Tensor out = residual_dense(5, inner, attended, no_grad, train, packed);
     out = at::layer_norm(out, {h}, output_norm_->weight, output_norm_->bias, eps_);
     return out.view({batch, lq, h});
+  }
+
+  // This layer's packed products, norms and attention kernels for the encoder pass (encoder_pass.h),
+  // or false when a slot is not a plain dense projection (LoRA, NF4: such models run op by op).
+  bool pass_layer(bool first_only, PackedEncoderLayer& out) {
+    DenseProjectionImpl* qkv[3];
+    auto* attention_output = dynamic_cast<DenseProjectionImpl*>(slots_[3].get());
+    auto* intermediate = dynamic_cast<DenseProjectionImpl*>(slots_[4].get());
+    auto* output = dynamic_cast<DenseProjectionImpl*>(slots_[5].get());
+    if (!dense_qkv(qkv) || attention_output == nullptr || intermediate == nullptr || output == nullptr) return false;
+    out = PackedEncoderLayer{};
+    if (first_only) {
+      out.query = &packed_query(qkv);
+      out.key_value = &packed_key_value(qkv);
+    } else {
+      out.query_key_value = &packed_query_key_value(qkv);
+    }
+    out.attention_output = &packed_dense(kAttentionOutput, *attention_output);
+    out.intermediate = &packed_dense(kIntermediate, *intermediate);
+    out.output = &packed_dense(kOutput, *output);
+    out.activation = packed_activation();
+    out.attention_norm_weight = attention_norm_->weight.data_ptr<float>();
+    out.attention_norm_bias = attention_norm_->bias.data_ptr<float>();
+    out.output_norm_weight = output_norm_->weight.data_ptr<float>();
+    out.output_norm_bias = output_norm_->bias.data_ptr<float>();
+    out.eps = eps_;
+    out.attention = &attention_;
+    return true;
   }
 
  private:
@@ -378,6 +393,36 @@ class BertLayerImpl : public torch::nn::Module {
     return *cache.linear;
   }
 
+  double attention_scale() const { return 1.0 / std::sqrt(static_cast<double>(hidden_ / heads_)); }
+
+  // The fused projections of dense query/key/value slots; the query rows carry 1/sqrt(d).
+  PackedLinear& packed_query_key_value(DenseProjectionImpl* const (&qkv)[3]) {
+    return packed_linear(kQueryKeyValue, tensors_of(qkv, 3), [&] {
+      const double scale = attention_scale();
+      return std::make_pair(at::cat({qkv[0]->weight * scale, qkv[1]->weight, qkv[2]->weight}, 0),
+                            at::cat({qkv[0]->bias * scale, qkv[1]->bias, qkv[2]->bias}, 0));
+    });
+  }
+  PackedLinear& packed_query(DenseProjectionImpl* const (&qkv)[3]) {
+    return packed_linear(kQueryOnly, tensors_of(qkv, 3), [&] {
+      return std::make_pair(qkv[0]->weight * attention_scale(), qkv[0]->bias * attention_scale());
+    });
+  }
+  PackedLinear& packed_key_value(DenseProjectionImpl* const (&qkv)[3]) {
+    return packed_linear(kKeyValue, tensors_of(qkv, 3), [&] {
+      return std::make_pair(at::cat({qkv[1]->weight, qkv[2]->weight}, 0), at::cat({qkv[1]->bias, qkv[2]->bias}, 0));
+    });
+  }
+
+  PackedLinear::Activation packed_activation() const {
+    switch (activation_) {
+      case Activation::kGeluErf: return PackedLinear::Activation::kGeluErf;
+      case Activation::kGeluTanh: return PackedLinear::Activation::kGeluTanh;
+      case Activation::kRelu: break;
+    }
+    return PackedLinear::Activation::kRelu;
+  }
+
   PackedLinear& packed_dense(int which, DenseProjectionImpl& dense) {
     DenseProjectionImpl* one[1] = {&dense};
     return packed_linear(which, tensors_of(one, 1), [&] { return std::make_pair(dense.weight, dense.bias); });
@@ -417,6 +462,7 @@ struct BertModelImpl::Impl {
   std::vector<BertLayer> layers;
   torch::nn::Linear pooler{nullptr};
   InferenceWorkspace workspace;
+  EncoderPassScratch pass_scratch;
 };
 
 BertModelImpl::BertModelImpl(BertConfig config) : config_(std::move(config)), impl_(std::make_shared<Impl>()) {
@@ -495,6 +541,7 @@ std::int64_t BertModelImpl::intermediate_size(std::int64_t layer) const {
 void BertModelImpl::release_caches() {
   for (auto& layer : impl_->layers) layer->release_cache();
   impl_->workspace = InferenceWorkspace{};
+  impl_->pass_scratch = EncoderPassScratch{};
 }
 
 namespace {
@@ -557,6 +604,22 @@ torch::Tensor BertModelImpl::encode(const torch::Tensor& ids, const torch::Tenso
     bias = bias.view({ids.size(0), 1, 1, length});
   }
   const std::size_t n = m.layers.size();
+  // Inference on the CPU in float32 with every slot dense: all layers in one parallel region.
+  if (no_grad && !train && x.device().is_cpu() && x.scalar_type() == torch::kFloat) {
+    std::vector<PackedEncoderLayer> pass(n);
+    bool dense = true;
+    for (std::size_t i = 0; i < n && dense; ++i) dense = m.layers[i]->pass_layer(first_only && i + 1 == n, pass[i]);
+    if (dense) {
+      const std::int64_t batch = ids.size(0);
+      x = x.contiguous();
+      const torch::Tensor mask_rows = bias.defined() ? bias.reshape({batch, length}).contiguous() : torch::Tensor();
+      torch::Tensor first = first_only ? at::empty({batch, 1, c.hidden_size}, x.options()) : torch::Tensor();
+      run_encoder_pass(pass, {batch, length, c.hidden_size, c.num_attention_heads}, x.data_ptr<float>(),
+                       mask_rows.defined() ? mask_rows.data_ptr<float>() : nullptr, first_only,
+                       first_only ? first.data_ptr<float>() : nullptr, m.pass_scratch);
+      return first_only ? first : x;
+    }
+  }
   for (std::size_t i = 0; i < n; ++i) x = m.layers[i]->forward(x, bias, first_only && i + 1 == n, m.workspace);
   return x;
 }

@@ -1,16 +1,49 @@
-// The one oneDNN CPU engine of the process (private to models/; used by packed_linear.cpp and
-// attention_kernels.cpp). Created on first use; oneDNN engines are safe to share between threads.
+// The one oneDNN CPU engine of the process, and per-thread streams and scratchpads (private to
+// models/; used by packed_linear.cpp and attention_kernels.cpp).
+//
+// Primitives there are made with scratchpad_mode::user and run with the calling thread's stream
+// and scratchpad: oneDNN's default (library) scratchpad is shared by all primitives of the thread
+// that made them, so a primitive may not run on another thread; with a scratchpad of its own per
+// thread, one primitive may run on several threads at once (oneDNN's documented thread-safety rule
+// for user scratchpads). That is what the encoder pass (encoder_pass.h) needs.
 #pragma once
 
 #ifdef OPSBENCH_HAVE_TORCH  // oneDNN is linked with libtorch (CMakeLists.txt)
 
+#include <cstddef>
+#include <cstdlib>
 #include <dnnl.hpp>
+#include <memory>
+#include <new>
 
 namespace opsbench::models {
 
 inline dnnl::engine& onednn_cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
+}
+
+inline dnnl::stream& onednn_thread_stream() {
+  thread_local dnnl::stream stream(onednn_cpu_engine());
+  return stream;
+}
+
+// A scratchpad memory for `desc` (from primitive_desc::scratchpad_desc()) on this thread's buffer,
+// grown as needed and kept for the thread's life: valid until the next call on the same thread.
+inline dnnl::memory onednn_thread_scratchpad(const dnnl::memory::desc& desc) {
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  thread_local std::unique_ptr<void, Free> buffer;
+  thread_local std::size_t capacity = 0;
+  const std::size_t bytes = desc.get_size();
+  if (bytes > capacity) {
+    const std::size_t rounded = (bytes + 4095) / 4096 * 4096;
+    buffer.reset(std::aligned_alloc(64, rounded));
+    if (!buffer) throw std::bad_alloc();
+    capacity = rounded;
+  }
+  return dnnl::memory(desc, onednn_cpu_engine(), buffer.get());
 }
 
 }  // namespace opsbench::models

@@ -3,6 +3,8 @@
 #ifdef OPSBENCH_HAVE_TORCH  // oneDNN is linked with libtorch (CMakeLists.txt)
 #include "packed_linear.h"
 
+#include <omp.h>
+
 #include <dnnl.hpp>
 #include <map>
 #include <string>
@@ -47,6 +49,7 @@ struct PackedLinear::Impl {
   };
   struct Kernel {
     dnnl::matmul primitive;
+    memory::desc scratchpad;
     std::size_t packed = 0;  // index into `packed`
   };
   using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, bool, int>;
@@ -56,10 +59,13 @@ struct PackedLinear::Impl {
   std::vector<float> bias;          // empty when none
   std::vector<Packed> packed;
   std::map<Key, Kernel> kernels;
-  dnnl::stream stream{onednn_cpu_engine()};
 
-  Kernel& kernel(std::int64_t rows, std::int64_t ldx, std::int64_t ldy, Epilogue e) {
-    const Key key{rows, ldx, ldy, e.accumulate, static_cast<int>(e.activation)};
+  static Key key_of(std::int64_t rows, std::int64_t ldx, std::int64_t ldy, Epilogue e) {
+    return Key{rows, ldx, ldy, e.accumulate, static_cast<int>(e.activation)};
+  }
+
+  const Kernel& kernel(std::int64_t rows, std::int64_t ldx, std::int64_t ldy, Epilogue e) {
+    const Key key = key_of(rows, ldx, ldy, e);
     auto it = kernels.find(key);
     if (it != kernels.end()) return it->second;
     const memory::desc src({rows, in}, memory::data_type::f32, Dims{ldx, 1});
@@ -72,9 +78,10 @@ struct PackedLinear::Impl {
     if (e.activation != Activation::kNone) ops.append_eltwise(1.f, algorithm_of(e.activation), 0.f, 0.f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // per-thread scratchpads (onednn_engine.h)
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights_any, bias_md, dst), attr,
                                           onednn_cpu_engine());
-    Kernel k{dnnl::matmul(pd), 0};
+    Kernel k{dnnl::matmul(pd), pd.scratchpad_desc(), 0};
     k.packed = pack_for(pd.weights_desc());
     return kernels.emplace(key, std::move(k)).first->second;
   }
@@ -90,6 +97,7 @@ struct PackedLinear::Impl {
                                             onednn_cpu_engine(), plain_weight.data())
                                    : packed.front().weights;
     memory target(layout, onednn_cpu_engine());
+    dnnl::stream& stream = onednn_thread_stream();
     dnnl::reorder(source, target).execute(stream, source, target);
     stream.wait();
     packed.push_back({layout, target});
@@ -119,7 +127,7 @@ std::size_t PackedLinear::packed_bytes() const {
   return bytes;
 }
 
-void PackedLinear::apply(const float* x, std::int64_t rows, std::int64_t ldx, float* y, std::int64_t ldy, Epilogue e) {
+void PackedLinear::prepare(std::int64_t rows, std::int64_t ldx, std::int64_t ldy, Epilogue e) {
   if (rows == 0) return;
   if (rows < 0 || ldx < impl_->in || ldy < impl_->out) {
     throw ModelError("PackedLinear: bad shape (rows " + std::to_string(rows) + ", ldx " + std::to_string(ldx) +
@@ -127,7 +135,26 @@ void PackedLinear::apply(const float* x, std::int64_t rows, std::int64_t ldx, fl
                      std::to_string(impl_->in) + "])");
   }
   try {
-    Impl::Kernel& k = impl_->kernel(rows, ldx, ldy, e);
+    (void)impl_->kernel(rows, ldx, ldy, e);
+  } catch (const dnnl::error& err) {
+    rethrow(err, "matmul");
+  }
+}
+
+void PackedLinear::apply(const float* x, std::int64_t rows, std::int64_t ldx, float* y, std::int64_t ldy, Epilogue e) {
+  if (rows == 0) return;
+  const Impl::Key key = Impl::key_of(rows, ldx, ldy, e);
+  auto found = impl_->kernels.find(key);
+  if (found == impl_->kernels.end()) {
+    if (omp_in_parallel()) {
+      throw ModelError("PackedLinear: shape (rows " + std::to_string(rows) + ", ldx " + std::to_string(ldx) +
+                       ", ldy " + std::to_string(ldy) + ") was not prepared before the parallel region");
+    }
+    prepare(rows, ldx, ldy, e);
+    found = impl_->kernels.find(key);
+  }
+  const Impl::Kernel& k = found->second;
+  try {
     const memory::desc src({rows, impl_->in}, memory::data_type::f32, Dims{ldx, 1});
     const memory::desc dst({rows, impl_->out}, memory::data_type::f32, Dims{ldy, 1});
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, onednn_cpu_engine(), const_cast<float*>(x))},
@@ -137,8 +164,10 @@ void PackedLinear::apply(const float* x, std::int64_t rows, std::int64_t ldx, fl
       const memory::desc bias_md({1, impl_->out}, memory::data_type::f32, memory::format_tag::ab);
       args.emplace(DNNL_ARG_BIAS, memory(bias_md, onednn_cpu_engine(), impl_->bias.data()));
     }
-    k.primitive.execute(impl_->stream, args);
-    impl_->stream.wait();
+    if (k.scratchpad.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, onednn_thread_scratchpad(k.scratchpad));
+    dnnl::stream& stream = onednn_thread_stream();
+    k.primitive.execute(stream, args);
+    stream.wait();
   } catch (const dnnl::error& err) {
     rethrow(err, "matmul");
   }
@@ -153,7 +182,7 @@ void linear_unpacked(const float* x, std::int64_t rows, std::int64_t ldx, const 
                      "])");
   }
   using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool>;
-  thread_local std::map<Key, dnnl::matmul> kernels;
+  thread_local std::map<Key, std::pair<dnnl::matmul, memory::desc>> kernels;  // primitive, scratchpad
   const memory::desc src({rows, in}, memory::data_type::f32, Dims{ldx, 1});
   const memory::desc weights({in, out}, memory::data_type::f32, memory::format_tag::ba);
   const memory::desc bias_md({1, out}, memory::data_type::f32, memory::format_tag::ab);
@@ -162,17 +191,22 @@ void linear_unpacked(const float* x, std::int64_t rows, std::int64_t ldx, const 
     const Key key{rows, ldx, ldy, out, in, bias != nullptr};
     auto it = kernels.find(key);
     if (it == kernels.end()) {
+      dnnl::primitive_attr attr;
+      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
       const dnnl::matmul::primitive_desc pd(
-          dnnl::matmul::desc(src, weights, bias != nullptr ? bias_md : memory::desc(), dst), onednn_cpu_engine());
-      it = kernels.emplace(key, dnnl::matmul(pd)).first;
+          dnnl::matmul::desc(src, weights, bias != nullptr ? bias_md : memory::desc(), dst), attr,
+          onednn_cpu_engine());
+      it = kernels.emplace(key, std::make_pair(dnnl::matmul(pd), pd.scratchpad_desc())).first;
     }
-    thread_local dnnl::stream stream(onednn_cpu_engine());
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, memory(src, onednn_cpu_engine(), const_cast<float*>(x))},
         {DNNL_ARG_WEIGHTS, memory(weights, onednn_cpu_engine(), const_cast<float*>(weight))},
         {DNNL_ARG_DST, memory(dst, onednn_cpu_engine(), y)}};
     if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, memory(bias_md, onednn_cpu_engine(), const_cast<float*>(bias)));
-    it->second.execute(stream, args);
+    const memory::desc& scratchpad = it->second.second;
+    if (scratchpad.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, onednn_thread_scratchpad(scratchpad));
+    dnnl::stream& stream = onednn_thread_stream();
+    it->second.first.execute(stream, args);
     stream.wait();
   } catch (const dnnl::error& err) {
     rethrow(err, "matmul (unpacked weight)");

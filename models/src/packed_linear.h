@@ -13,8 +13,12 @@
 // host. The constructor copies the weight and the bias: later changes to the caller's arrays are
 // not seen (rebuild the object); from the first call on, only the packed copy of the weight is kept. Results differ from OpenBLAS by float rounding only
 // (another summation order); for the same shapes, thread count and CPU they are reproducible.
-// Threads: oneDNN's OpenMP threads, i.e. what at::set_num_threads / OMP_NUM_THREADS set.
-// Not thread-safe: one object serves one caller at a time (it caches primitives per shape).
+// Threads: called outside a parallel region, oneDNN's OpenMP threads (at::set_num_threads /
+// OMP_NUM_THREADS); inside an OpenMP region, the calling thread alone (the encoder pass splits
+// rows between threads itself, encoder_pass.h).
+// Thread-safety: prepare() (and apply() on a shape not prepared yet) changes the object; apply()
+// on prepared shapes may run on several threads at once (each uses its own oneDNN stream and
+// scratchpad). apply() inside a parallel region refuses a shape that was not prepared.
 // Errors from oneDNN are rethrown as opsbench::ModelError.
 #pragma once
 
@@ -41,6 +45,9 @@ class PackedLinear {
 
   std::int64_t in_features() const;
   std::int64_t out_features() const;
+
+  // Makes the kernel for (rows, ldx, ldy, epilogue) and the packed weight it reads ready.
+  void prepare(std::int64_t rows, std::int64_t ldx, std::int64_t ldy, Epilogue epilogue);
 
   void apply(const float* x, std::int64_t rows, std::int64_t ldx, float* y, std::int64_t ldy, Epilogue epilogue);
 

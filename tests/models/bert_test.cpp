@@ -17,6 +17,7 @@
 #include "opsbench/core/error.h"
 #include "opsbench/models/pretrained.h"
 #include "opsbench/models/safetensors.h"
+#include "bert_fixture.h"
 #include "temp_dir.h"
 
 namespace {
@@ -25,56 +26,11 @@ namespace fs = std::filesystem;
 using opsbench::models::BertConfig;
 using opsbench::models::BertModel;
 using opsbench::models::Slot;
-
-BertConfig tiny_config() {
-  BertConfig c;
-  c.vocab_size = 50;
-  c.hidden_size = 16;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.intermediate_size = 32;
-  c.max_position_embeddings = 32;
-  return c;
-}
-
-BertModel tiny_model(std::uint64_t seed, const BertConfig& c = tiny_config()) {
-  torch::manual_seed(seed);
-  BertModel m(c);
-  m->eval();
-  return m;
-}
-
-torch::Tensor ids_of(std::vector<std::vector<std::int64_t>> rows, torch::Tensor* mask) {
-  std::size_t length = 0;
-  for (const auto& r : rows) length = std::max(length, r.size());
-  auto ids = torch::zeros({static_cast<std::int64_t>(rows.size()), static_cast<std::int64_t>(length)}, torch::kInt64);
-  *mask = torch::zeros_like(ids);
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    for (std::size_t j = 0; j < rows[i].size(); ++j) {
-      ids[static_cast<std::int64_t>(i)][static_cast<std::int64_t>(j)] = rows[i][j];
-      (*mask)[static_cast<std::int64_t>(i)][static_cast<std::int64_t>(j)] = 1;
-    }
-  }
-  return ids;
-}
-
-double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
-
-// A projection that is not a DenseProjection (so the model takes its generic, per-slot path) but
-// computes the same map.
-class WrappedProjection : public opsbench::models::ProjectionImpl {
- public:
-  explicit WrappedProjection(opsbench::models::Projection inner)
-      : inner_(register_module("inner", std::move(inner))) {}
-  torch::Tensor forward(const torch::Tensor& x) override { return inner_->forward(x); }
-  std::int64_t in_features() const override { return inner_->in_features(); }
-  std::int64_t out_features() const override { return inner_->out_features(); }
-  torch::Tensor effective_weight() const override { return inner_->effective_weight(); }
-  torch::Tensor effective_bias() const override { return inner_->effective_bias(); }
-
- private:
-  opsbench::models::Projection inner_;
-};
+using opsbench::testing::ids_of;
+using opsbench::testing::max_diff;
+using opsbench::testing::tiny_config;
+using opsbench::testing::tiny_model;
+using opsbench::testing::WrappedProjection;
 
 using opsbench::testing::TempDir;
 

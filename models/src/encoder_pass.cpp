@@ -1,0 +1,253 @@
+// run_encoder_pass (see encoder_pass.h).
+#ifdef OPSBENCH_HAVE_TORCH
+#include "encoder_pass.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <string>
+
+#include "layer_norm_kernel.h"
+#include "opsbench/core/error.h"
+#include "spin_barrier.h"
+
+namespace opsbench::models {
+
+namespace {
+
+using Epilogue = PackedLinear::Epilogue;
+
+Epilogue plain() { return {}; }
+Epilogue accumulate() {
+  Epilogue e;
+  e.accumulate = true;
+  return e;
+}
+Epilogue activated(PackedLinear::Activation a) {
+  Epilogue e;
+  e.activation = a;
+  return e;
+}
+
+// Part `part` of `parts` near-equal row ranges of `rows` (the row-wise stages give each thread one
+// part: a few large products keep oneDNN's cache blocking, which 64-row chunks lost at one thread).
+struct Chunk {
+  std::int64_t begin, rows;
+};
+Chunk chunk(std::int64_t part, std::int64_t parts, std::int64_t rows) {
+  const std::int64_t begin = rows * part / parts;
+  return {begin, rows * (part + 1) / parts - begin};
+}
+
+// The distinct non-zero part sizes of `rows` in `parts` (one or two).
+std::vector<std::int64_t> chunk_sizes(std::int64_t rows, std::int64_t parts) {
+  std::vector<std::int64_t> sizes;
+  for (std::int64_t p = 0; p < parts; ++p) {
+    const std::int64_t n = chunk(p, parts, rows).rows;
+    if (n > 0 && std::find(sizes.begin(), sizes.end(), n) == sizes.end()) sizes.push_back(n);
+  }
+  return sizes;
+}
+
+void copy_rows(const float* from, std::int64_t from_ld, float* to, std::int64_t to_ld, std::int64_t rows,
+               std::int64_t n) {
+  for (std::int64_t r = 0; r < rows; ++r) std::memcpy(to + r * to_ld, from + r * from_ld, sizeof(float) * n);
+}
+
+// One forward's layout: dimensions, the layers and where every buffer is.
+struct Pass {
+  const std::vector<PackedEncoderLayer>& layers;
+  std::int64_t batch, length, h, nh, rows, inner_ld, parts;
+  float *x, *qkv, *query, *context, *attended, *inner, *first;
+  const float* mask_bias;
+  bool first_only;
+
+  bool last_first(std::size_t l) const { return first_only && l + 1 == layers.size(); }
+
+  AttentionProducts::Shape attention_shape(std::size_t l) const {
+    AttentionProducts::Shape s;
+    s.batch = batch;
+    s.heads = nh;
+    s.query_length = last_first(l) ? 1 : length;
+    s.key_length = length;
+    s.head_dim = h / nh;
+    s.q_stride = last_first(l) ? h : 3 * h;
+    s.k_stride = s.v_stride = 3 * h;
+    s.context_stride = h;
+    return s;
+  }
+
+  // Every kernel shape the region will use, made before it (they are not made concurrently).
+  void prepare() const {
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      const PackedEncoderLayer& L = layers[l];
+      const std::int64_t m = L.intermediate->out_features();
+      for (std::int64_t n : chunk_sizes(rows, parts)) {
+        if (last_first(l)) {
+          L.key_value->prepare(n, h, 3 * h, plain());
+        } else {
+          L.query_key_value->prepare(n, h, 3 * h, plain());
+        }
+      }
+      const std::int64_t c_rows = last_first(l) ? batch : rows;
+      if (last_first(l)) {
+        for (std::int64_t n : chunk_sizes(batch, parts)) L.query->prepare(n, length * h, h, plain());
+      }
+      L.attention->prepare(attention_shape(l));
+      for (std::int64_t n : chunk_sizes(c_rows, parts)) {
+        L.attention_output->prepare(n, h, h, accumulate());
+        L.intermediate->prepare(n, h, m, activated(L.activation));
+        L.output->prepare(n, m, h, accumulate());
+      }
+    }
+  }
+
+  // Stage A of layer l, task `task`: part `task` of all rows' projections; with first_only, tasks
+  // from `parts` on are the parts of the first-token query rows.
+  void projections(std::size_t l, std::int64_t task) const {
+    const PackedEncoderLayer& L = layers[l];
+    if (task < parts) {
+      const Chunk c = chunk(task, parts, rows);
+      if (c.rows == 0) return;
+      if (last_first(l)) {
+        L.key_value->apply(x + c.begin * h, c.rows, h, qkv + c.begin * 3 * h + h, 3 * h, plain());
+      } else {
+        L.query_key_value->apply(x + c.begin * h, c.rows, h, qkv + c.begin * 3 * h, 3 * h, plain());
+      }
+      return;
+    }
+    const Chunk c = chunk(task - parts, parts, batch);
+    if (c.rows == 0) return;
+    L.query->apply(x + c.begin * length * h, c.rows, length * h, query + c.begin * h, h, plain());
+  }
+  std::int64_t projection_tasks(std::size_t l) const { return last_first(l) ? 2 * parts : parts; }
+
+  void attention(std::size_t l, std::int64_t task) const {
+    const float* q = last_first(l) ? query : qkv;
+    layers[l].attention->run_task(attention_shape(l), task, q, qkv + h, qkv + 2 * h, mask_bias, context);
+  }
+
+  // Stage C of layer l for chunk c of its output rows.
+  void feed_forward(std::size_t l, std::int64_t task) const {
+    const PackedEncoderLayer& L = layers[l];
+    const std::int64_t m = L.intermediate->out_features();
+    const bool lf = last_first(l);
+    const Chunk c = chunk(task, parts, lf ? batch : rows);
+    if (c.rows == 0) return;
+    const std::int64_t residual_ld = lf ? length * h : h;
+    float* a = attended + c.begin * h;
+    copy_rows(x + c.begin * residual_ld, residual_ld, a, h, c.rows, h);
+    L.attention_output->apply(context + c.begin * h, c.rows, h, a, h, accumulate());
+    layer_norm_rows(a, c.rows, h, h, L.attention_norm_weight, L.attention_norm_bias, L.eps);
+    float* i = inner + c.begin * inner_ld;
+    L.intermediate->apply(a, c.rows, h, i, m, activated(L.activation));
+    float* out = (lf ? first : x) + c.begin * h;
+    copy_rows(a, h, out, h, c.rows, h);
+    L.output->apply(i, c.rows, m, out, h, accumulate());
+    layer_norm_rows(out, c.rows, h, h, L.output_norm_weight, L.output_norm_bias, L.eps);
+  }
+  std::int64_t feed_forward_tasks() const { return parts; }
+};
+
+// The first exception thrown by any thread; once one is recorded, the others skip their work but
+// keep meeting at the barriers, so no thread waits for one that left.
+class FirstError {
+ public:
+  template <typename Work>
+  void guard(const Work& work) {
+    if (failed_.load(std::memory_order_relaxed)) return;
+    try {
+      work();
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+      failed_.store(true, std::memory_order_relaxed);
+    }
+  }
+  void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::atomic<bool> failed_{false};
+  std::mutex mutex_;
+  std::exception_ptr error_;
+};
+
+}  // namespace
+
+void run_encoder_pass(const std::vector<PackedEncoderLayer>& layers, const EncoderPassShape& shape, float* x,
+                      const float* mask_bias, bool first_only, float* first, EncoderPassScratch& scratch) {
+  if (layers.empty()) return;
+  const std::int64_t rows = shape.batch * shape.length, h = shape.hidden;
+  if (rows <= 0 || h <= 0 || shape.heads <= 0 || h % shape.heads != 0) {
+    throw ModelError("encoder pass: bad shape (batch " + std::to_string(shape.batch) + ", length " +
+                     std::to_string(shape.length) + ", hidden " + std::to_string(h) + ", heads " +
+                     std::to_string(shape.heads) + ")");
+  }
+  std::int64_t inner_ld = 1;
+  for (const PackedEncoderLayer& L : layers) inner_ld = std::max(inner_ld, L.intermediate->out_features());
+  const auto grow = [](std::vector<float>& v, std::int64_t n) {
+    if (static_cast<std::int64_t>(v.size()) < n) v.resize(static_cast<std::size_t>(n));
+    return v.data();
+  };
+  // One part of the row-wise stages per thread; the team may come out smaller (then a thread takes
+  // several parts), never larger.
+  const std::int64_t most_tasks = std::max(rows, shape.batch * shape.heads);
+  const int threads = omp_in_parallel() ? 1 : static_cast<int>(std::min<std::int64_t>(omp_get_max_threads(), most_tasks));
+  Pass pass{layers,
+            shape.batch,
+            shape.length,
+            h,
+            shape.heads,
+            rows,
+            inner_ld,
+            threads,
+            x,
+            grow(scratch.qkv, rows * 3 * h),
+            grow(scratch.query, shape.batch * h),
+            grow(scratch.context, rows * h),
+            grow(scratch.attended, rows * h),
+            grow(scratch.inner, rows * inner_ld),
+            first,
+            mask_bias,
+            first_only};
+  pass.prepare();
+
+  SpinBarrier barrier;
+  FirstError error;
+  const auto run = [&](std::int64_t tid, std::int64_t threads) {
+    const auto each = [&](std::int64_t tasks, const auto& work) {
+      error.guard([&] {
+        for (std::int64_t t = tid; t < tasks; t += threads) work(t);
+      });
+    };
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      // The first-token queries read rows other threads wrote in the previous layer's stage C.
+      if (pass.last_first(l) && l > 0) barrier.arrive_and_wait();
+      each(pass.projection_tasks(l), [&](std::int64_t t) { pass.projections(l, t); });
+      barrier.arrive_and_wait();
+      each(shape.batch * shape.heads, [&](std::int64_t t) { pass.attention(l, t); });
+      barrier.arrive_and_wait();
+      each(pass.feed_forward_tasks(), [&](std::int64_t t) { pass.feed_forward(l, t); });
+    }
+  };
+  if (threads <= 1) {
+    run(0, 1);
+  } else {
+#pragma omp parallel num_threads(threads)
+    {
+      barrier.set_parties(omp_get_num_threads());
+      run(omp_get_thread_num(), omp_get_num_threads());
+    }
+  }
+  error.rethrow();
+}
+
+}  // namespace opsbench::models
+
+#endif  // OPSBENCH_HAVE_TORCH

@@ -1,0 +1,71 @@
+// Every layer of a BERT encoder's inference forward in one OpenMP region (private to models/; used
+// by bert.cpp when all of a model's dense products are packed, packed_linear.h).
+//
+// Why: run op by op, a two-thread forward opens ~65 OpenMP regions (MiniLM, batch 1: oneDNN and
+// ATen each start their own), and under OMP_WAIT_POLICY=passive every region wakes the sleeping
+// thread through the kernel: two-thread MiniLM took 33 ms per batch-1 forward against 16 ms with
+// spinning threads. Here the threads start once per forward and meet at two barriers per layer
+// (spin_barrier.h):
+//   stage A  rows split in one part per thread: qkv = x [Wq/sqrt(d) | Wk | Wv]^T + b
+//   --- barrier ---
+//   stage B  one task per (batch row, head): attention products (attention_kernels.h)
+//   --- barrier ---
+//   stage C  the same row parts: a = LN(x + context Wo^T + bo); x = LN(a + act(a Wi^T + bi) Wout^T + bout),
+//            then straight on to the next layer's stage A on these rows (no barrier needed: a
+//            part's rows are read and written by its thread alone).
+// One part per thread, not fixed-size chunks: at one thread, 64-row chunks cost BERT-base 10% (each
+// chunk re-reads the weight; one large product keeps oneDNN's cache blocking). So the products'
+// shapes, and their float rounding, follow the thread count; at a given count results repeat
+// exactly (tested).
+//
+// Contract: x is [batch * length, hidden] row-major float32 (the embeddings' output) and is
+// overwritten with the hidden states. With first_only, the last layer computes token 0 of each
+// row only and writes it to first [batch, hidden]; else `first` is unused and x holds the last
+// layer's output. mask_bias is [batch, length] (0 / lowest float) or nullptr. Every PackedLinear
+// and AttentionProducts is prepared here before the region; run by one caller at a time (the
+// objects and the scratch are the model's). Errors inside the region are rethrown after it.
+#pragma once
+
+#ifdef OPSBENCH_HAVE_TORCH
+
+#include <cstdint>
+#include <vector>
+
+#include "attention_kernels.h"
+#include "packed_linear.h"
+
+namespace opsbench::models {
+
+struct PackedEncoderLayer {
+  // Full layers: query_key_value [3 hidden, hidden], the query rows scaled by 1/sqrt(head_dim).
+  // The first_only last layer: query [hidden, hidden] (scaled) and key_value [2 hidden, hidden].
+  PackedLinear* query_key_value = nullptr;
+  PackedLinear* query = nullptr;
+  PackedLinear* key_value = nullptr;
+  PackedLinear* attention_output = nullptr;
+  PackedLinear* intermediate = nullptr;  // its out_features may be below the config's (pruned)
+  PackedLinear* output = nullptr;
+  PackedLinear::Activation activation = PackedLinear::Activation::kGeluErf;
+  const float* attention_norm_weight = nullptr;
+  const float* attention_norm_bias = nullptr;
+  const float* output_norm_weight = nullptr;
+  const float* output_norm_bias = nullptr;
+  double eps = 1e-12;
+  AttentionProducts* attention = nullptr;
+};
+
+struct EncoderPassShape {
+  std::int64_t batch = 0, length = 0, hidden = 0, heads = 0;
+};
+
+// Scratch buffers of the pass, grown on demand and reused across forwards.
+struct EncoderPassScratch {
+  std::vector<float> qkv, query, context, attended, inner;
+};
+
+void run_encoder_pass(const std::vector<PackedEncoderLayer>& layers, const EncoderPassShape& shape, float* x,
+                      const float* mask_bias, bool first_only, float* first, EncoderPassScratch& scratch);
+
+}  // namespace opsbench::models
+
+#endif  // OPSBENCH_HAVE_TORCH
