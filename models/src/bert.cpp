@@ -77,6 +77,25 @@ std::int64_t DenseProjectionImpl::out_features() const { return weight.size(0); 
 torch::Tensor DenseProjectionImpl::effective_weight() const { return weight.detach(); }
 torch::Tensor DenseProjectionImpl::effective_bias() const { return bias.defined() ? bias.detach() : torch::Tensor(); }
 
+std::unique_ptr<WeightRowWriter> DenseProjectionImpl::weight_rows(float scale) const {
+  if (!weight.device().is_cpu() || weight.scalar_type() != torch::kFloat) return nullptr;
+  struct Copy : WeightRowWriter {
+    torch::Tensor w;  // contiguous [out, in], kept alive for the pass
+    const float* src = nullptr;
+    std::int64_t in = 0;
+    float scale = 1.f;
+    void write(std::int64_t begin, std::int64_t end, float* out) const override {
+      for (std::int64_t i = begin * in; i < end * in; ++i) out[i] = src[i] * scale;
+    }
+  };
+  auto copy = std::make_unique<Copy>();
+  copy->w = weight.detach().contiguous();
+  copy->src = copy->w.data_ptr<float>();
+  copy->in = copy->w.size(1);
+  copy->scale = scale;
+  return copy;
+}
+
 const char* slot_path(Slot slot) {
   switch (slot) {
     case Slot::kQuery: return "attention.self.query";
@@ -275,24 +294,36 @@ class BertLayerImpl : public torch::nn::Module {
     return out.view({batch, lq, h});
   }
 
-  // This layer's packed products, norms and attention kernels for the encoder pass (encoder_pass.h),
-  // or false when a slot is not a plain dense projection (LoRA, NF4: such models run op by op).
+  // This layer's products, norms and attention kernels for the encoder pass (encoder_pass.h): dense
+  // slots packed (cached), others (NF4, LoRA) materialised by their weight_rows writers; false when
+  // a slot has no writer (then the model runs op by op).
   bool pass_layer(bool first_only, PackedEncoderLayer& out) {
-    DenseProjectionImpl* qkv[3];
-    auto* attention_output = dynamic_cast<DenseProjectionImpl*>(slots_[3].get());
-    auto* intermediate = dynamic_cast<DenseProjectionImpl*>(slots_[4].get());
-    auto* output = dynamic_cast<DenseProjectionImpl*>(slots_[5].get());
-    if (!dense_qkv(qkv) || attention_output == nullptr || intermediate == nullptr || output == nullptr) return false;
     out = PackedEncoderLayer{};
-    if (first_only) {
-      out.query = &packed_query(qkv);
-      out.key_value = &packed_key_value(qkv);
+    const float scale = static_cast<float>(attention_scale());
+    DenseProjectionImpl* qkv[3];
+    if (dense_qkv(qkv)) {
+      if (first_only) {
+        out.projections.push_back({packed_product(packed_key_value(qkv)), hidden_});
+        out.first_query = packed_product(packed_query(qkv));
+      } else {
+        out.projections.push_back({packed_product(packed_query_key_value(qkv)), 0});
+      }
     } else {
-      out.query_key_value = &packed_query_key_value(qkv);
+      // One product over the stacked weights, as the packed path fuses them.
+      std::vector<PassProduct> parts;
+      for (int s = first_only ? 1 : 0; s < 3; ++s) parts.push_back(materialised(s, s == 0 ? scale : 1.f));
+      PassProduct stacked = stack(std::move(parts));
+      if (!stacked.defined()) return false;
+      out.projections.push_back({std::move(stacked), first_only ? hidden_ : 0});
+      if (first_only && !(out.first_query = materialised(0, scale)).defined()) return false;
     }
-    out.attention_output = &packed_dense(kAttentionOutput, *attention_output);
-    out.intermediate = &packed_dense(kIntermediate, *intermediate);
-    out.output = &packed_dense(kOutput, *output);
+    const int which[3] = {kAttentionOutput, kIntermediate, kOutput};
+    PassProduct* targets[3] = {&out.attention_output, &out.intermediate, &out.output};
+    for (int i = 0; i < 3; ++i) {
+      auto* dense = dynamic_cast<DenseProjectionImpl*>(slots_[3 + i].get());
+      *targets[i] = dense != nullptr ? packed_product(packed_dense(which[i], *dense)) : materialised(3 + i, 1.f);
+      if (!targets[i]->defined()) return false;
+    }
     out.activation = packed_activation();
     out.attention_norm_weight = attention_norm_->weight.data_ptr<float>();
     out.attention_norm_bias = attention_norm_->bias.data_ptr<float>();
@@ -412,6 +443,58 @@ class BertLayerImpl : public torch::nn::Module {
     return packed_linear(kKeyValue, tensors_of(qkv, 3), [&] {
       return std::make_pair(at::cat({qkv[1]->weight, qkv[2]->weight}, 0), at::cat({qkv[1]->bias, qkv[2]->bias}, 0));
     });
+  }
+
+  static PassProduct packed_product(PackedLinear& linear) {
+    PassProduct p;
+    p.packed = &linear;
+    return p;
+  }
+
+  // Slot s as a weight the pass writes each forward (times `scale`, with its bias scaled alike);
+  // undefined when the slot has no writer.
+  PassProduct materialised(int s, float scale) const {
+    PassProduct p;
+    p.writer = slots_[s]->weight_rows(scale);
+    if (!p.writer) return p;
+    p.out = slots_[s]->out_features();
+    p.in = slots_[s]->in_features();
+    const torch::Tensor bias = slots_[s]->effective_bias();
+    if (bias.defined()) {
+      const torch::Tensor b = (bias.to(torch::kFloat) * scale).contiguous();
+      p.bias.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+    }
+    return p;
+  }
+
+  // The products' weights stacked row-wise into one (same in features), biases likewise; undefined
+  // when any part is.
+  static PassProduct stack(std::vector<PassProduct> parts) {
+    struct Stacked : WeightRowWriter {
+      std::vector<std::unique_ptr<WeightRowWriter>> writers;
+      std::vector<std::int64_t> first_row;  // of each part, plus the total at the end
+      std::int64_t in = 0;
+      void write(std::int64_t begin, std::int64_t end, float* w) const override {
+        for (std::size_t i = 0; i < writers.size(); ++i) {
+          const std::int64_t lo = std::max(begin, first_row[i]), hi = std::min(end, first_row[i + 1]);
+          if (lo < hi) writers[i]->write(lo - first_row[i], hi - first_row[i], w + first_row[i] * in);
+        }
+      }
+    };
+    PassProduct out;
+    auto stacked = std::make_unique<Stacked>();
+    stacked->first_row.push_back(0);
+    const bool biased = !parts.empty() && !parts.front().bias.empty();
+    for (PassProduct& p : parts) {
+      if (!p.defined() || p.bias.empty() != !biased) return PassProduct{};
+      out.in = stacked->in = p.in;
+      out.out += p.out;
+      out.bias.insert(out.bias.end(), p.bias.begin(), p.bias.end());
+      stacked->writers.push_back(std::move(p.writer));
+      stacked->first_row.push_back(out.out);
+    }
+    out.writer = std::move(stacked);
+    return out;
   }
 
   PackedLinear::Activation packed_activation() const {
@@ -604,12 +687,13 @@ torch::Tensor BertModelImpl::encode(const torch::Tensor& ids, const torch::Tenso
     bias = bias.view({ids.size(0), 1, 1, length});
   }
   const std::size_t n = m.layers.size();
-  // Inference on the CPU in float32 with every slot dense: all layers in one parallel region.
+  // Inference on the CPU in float32 with every slot dense, NF4 or LoRA: all layers in one parallel
+  // region (encoder_pass.h).
   if (no_grad && !train && x.device().is_cpu() && x.scalar_type() == torch::kFloat) {
     std::vector<PackedEncoderLayer> pass(n);
-    bool dense = true;
-    for (std::size_t i = 0; i < n && dense; ++i) dense = m.layers[i]->pass_layer(first_only && i + 1 == n, pass[i]);
-    if (dense) {
+    bool ready = true;
+    for (std::size_t i = 0; i < n && ready; ++i) ready = m.layers[i]->pass_layer(first_only && i + 1 == n, pass[i]);
+    if (ready) {
       const std::int64_t batch = ids.size(0);
       x = x.contiguous();
       const torch::Tensor mask_rows = bias.defined() ? bias.reshape({batch, length}).contiguous() : torch::Tensor();

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "opsbench/models/safetensors.h"
+#include "weight_rows.h"
 
 namespace opsbench::models {
 
@@ -78,6 +79,12 @@ struct BertConfig {
 // (lora.h, nf4.h). in/out features may shrink (pruning) but never change otherwise.
 class ProjectionImpl : public torch::nn::Module {
  public:
+  // A writer of scale * the effective weight (CPU float32 only), or nullptr where the projection
+  // has none: then a model holding it runs inference layer by layer, op by op.
+  virtual std::unique_ptr<WeightRowWriter> weight_rows(float scale) const {
+    (void)scale;
+    return nullptr;
+  }
   virtual torch::Tensor forward(const torch::Tensor& x) = 0;
   virtual std::int64_t in_features() const = 0;
   virtual std::int64_t out_features() const = 0;
@@ -98,6 +105,7 @@ class DenseProjectionImpl : public ProjectionImpl {
   std::int64_t out_features() const override;
   torch::Tensor effective_weight() const override;
   torch::Tensor effective_bias() const override;
+  std::unique_ptr<WeightRowWriter> weight_rows(float scale) const override;
   torch::Tensor weight, bias;
 };
 

@@ -1,11 +1,14 @@
 // Every layer of a BERT encoder's inference forward in one OpenMP region (private to models/; used
-// by bert.cpp when all of a model's dense products are packed, packed_linear.h).
+// by bert.cpp for CPU float32 inference when every slot is dense, NF4 or LoRA over those).
 //
 // Why: run op by op, a two-thread forward opens ~65 OpenMP regions (MiniLM, batch 1: oneDNN and
 // ATen each start their own), and under OMP_WAIT_POLICY=passive every region wakes the sleeping
 // thread through the kernel: two-thread MiniLM took 33 ms per batch-1 forward against 16 ms with
 // spinning threads. Here the threads start once per forward and meet at two barriers per layer
-// (spin_barrier.h):
+// (four with stage M; spin_barrier.h):
+//   stage M  (layers with NF4 or LoRA slots only) each such weight written into scratch, rows
+//            split between the threads; a barrier before (the previous layer's stage C may still
+//            read the scratch) and after
 //   stage A  rows split in one part per thread: qkv = x [Wq/sqrt(d) | Wk | Wv]^T + b
 //   --- barrier ---
 //   stage B  one task per (batch row, head): attention products (attention_kernels.h)
@@ -29,22 +32,42 @@
 #ifdef OPSBENCH_HAVE_TORCH
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "attention_kernels.h"
 #include "packed_linear.h"
+#include "weight_rows.h"
 
 namespace opsbench::models {
 
+// One dense product of the pass: a PackedLinear (weight packed once, cached by the layer), or a
+// weight materialised at the start of each layer (NF4 dequantised, LoRA's B A added) by `writer`
+// into the pass's scratch and read there in place by oneDNN (linear_unpacked).
+struct PassProduct {
+  PackedLinear* packed = nullptr;
+  std::unique_ptr<WeightRowWriter> writer;  // when not packed
+  std::vector<float> bias;                  // when not packed: the (scaled) bias, or empty
+  std::int64_t out = 0, in = 0;
+  float* weight = nullptr;  // set by the pass: the scratch the writer fills
+
+  bool defined() const { return packed != nullptr || writer != nullptr; }
+  std::int64_t out_features() const { return packed != nullptr ? packed->out_features() : out; }
+};
+
 struct PackedEncoderLayer {
-  // Full layers: query_key_value [3 hidden, hidden], the query rows scaled by 1/sqrt(head_dim).
-  // The first_only last layer: query [hidden, hidden] (scaled) and key_value [2 hidden, hidden].
-  PackedLinear* query_key_value = nullptr;
-  PackedLinear* query = nullptr;
-  PackedLinear* key_value = nullptr;
-  PackedLinear* attention_output = nullptr;
-  PackedLinear* intermediate = nullptr;  // its out_features may be below the config's (pruned)
-  PackedLinear* output = nullptr;
+  // Stage A over all rows: each product writes columns [column, column + its out) of the q|k|v rows
+  // (row stride 3 hidden), the query scaled by 1/sqrt(head_dim). Packed layers: one fused product;
+  // the first_only last layer leaves the query out of this list: first_query runs on token-0 rows.
+  struct Projection {
+    PassProduct product;
+    std::int64_t column = 0;
+  };
+  std::vector<Projection> projections;
+  PassProduct first_query;
+  PassProduct attention_output;
+  PassProduct intermediate;  // its out_features may be below the config's (pruned)
+  PassProduct output;
   PackedLinear::Activation activation = PackedLinear::Activation::kGeluErf;
   const float* attention_norm_weight = nullptr;
   const float* attention_norm_bias = nullptr;
@@ -61,9 +84,11 @@ struct EncoderPassShape {
 // Scratch buffers of the pass, grown on demand and reused across forwards.
 struct EncoderPassScratch {
   std::vector<float> qkv, query, context, attended, inner;
+  std::vector<std::vector<float>> weights;  // materialised weights, one buffer per product position
 };
 
-void run_encoder_pass(const std::vector<PackedEncoderLayer>& layers, const EncoderPassShape& shape, float* x,
+// `layers` is taken by reference to point the materialised products at the scratch.
+void run_encoder_pass(std::vector<PackedEncoderLayer>& layers, const EncoderPassShape& shape, float* x,
                       const float* mask_bias, bool first_only, float* first, EncoderPassScratch& scratch);
 
 }  // namespace opsbench::models

@@ -2,6 +2,7 @@
 #ifdef OPSBENCH_HAVE_TORCH
 
 #include "lora.h"
+#include "packed_linear.h"
 
 #include <cmath>
 
@@ -85,6 +86,30 @@ torch::Tensor LoraProjectionImpl::forward(const torch::Tensor& x) {
 torch::Tensor LoraProjectionImpl::effective_weight() const {
   torch::NoGradGuard no_grad;
   return base_->effective_weight() + torch::mm(lora_B.detach(), lora_A.detach()) * scaling_;
+}
+
+std::unique_ptr<WeightRowWriter> LoraProjectionImpl::weight_rows(float scale) const {
+  std::unique_ptr<WeightRowWriter> base = base_->weight_rows(scale);
+  if (!base || !lora_A.device().is_cpu() || lora_A.scalar_type() != torch::kFloat) return nullptr;
+  struct Rows : WeightRowWriter {
+    std::unique_ptr<WeightRowWriter> base;
+    torch::Tensor a_t, b_t;  // A [r, in], B [out, r], contiguous, kept alive for the pass
+    std::int64_t r = 0, in = 0;
+    float alpha = 1.f;
+    void write(std::int64_t begin, std::int64_t end, float* out) const override {
+      base->write(begin, end, out);
+      add_product(b_t.data_ptr<float>() + begin * r, end - begin, r, a_t.data_ptr<float>(), in, alpha, out + begin * in,
+                  in);
+    }
+  };
+  auto rows = std::make_unique<Rows>();
+  rows->base = std::move(base);
+  rows->a_t = lora_A.detach().contiguous();
+  rows->b_t = lora_B.detach().contiguous();
+  rows->r = lora_A.size(0);
+  rows->in = lora_A.size(1);
+  rows->alpha = static_cast<float>(scaling_ * scale);
+  return rows;
 }
 
 Projection LoraProjectionImpl::merge() const {

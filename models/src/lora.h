@@ -48,6 +48,8 @@ class LoraProjectionImpl : public ProjectionImpl {
   // The merged weight (base + scaling * B A) and the base's bias, detached.
   torch::Tensor effective_weight() const override;
   torch::Tensor effective_bias() const override { return base_->effective_bias(); }
+  // The base's rows plus scaling * B A (eval mode: no dropout), or nullptr when the base has none.
+  std::unique_ptr<WeightRowWriter> weight_rows(float scale) const override;
 
   Projection merge() const;
   const Projection& base() const { return base_; }

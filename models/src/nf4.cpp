@@ -434,6 +434,47 @@ torch::Tensor Nf4ProjectionImpl::effective_weight() const { return nf4_dequantiz
 
 torch::Tensor Nf4ProjectionImpl::effective_bias() const { return bias_.defined() ? bias_.detach() : torch::Tensor(); }
 
+std::unique_ptr<WeightRowWriter> Nf4ProjectionImpl::weight_rows(float scale) const {
+  const Nf4Tensor q = quantised_weight();
+  if (!q.codes.device().is_cpu()) return nullptr;
+  struct Rows : WeightRowWriter {
+    torch::Tensor codes_t, absmax_t;  // kept alive for the pass (absmax computed once, before it)
+    const std::uint8_t* codes = nullptr;
+    const float* absmax = nullptr;
+    std::int64_t in = 0;
+    float scale = 1.f;
+    void element(std::int64_t i, float* out) const {
+      const std::uint8_t byte = codes[i / 2];
+      const int code = (i % 2 == 0) ? (byte >> 4) : (byte & 15);
+      out[i] = nf4_code_values()[static_cast<std::size_t>(code)] * absmax[i / kNf4BlockSize];
+    }
+    void write(std::int64_t begin, std::int64_t end, float* out) const override {
+      const std::int64_t e0 = begin * in, e1 = end * in;
+      // Whole blocks through the vector kernel, partial ones at the ends element by element.
+      const std::int64_t b0 = (e0 + kNf4BlockSize - 1) / kNf4BlockSize, b1 = e1 / kNf4BlockSize;
+      if (b0 >= b1) {
+        for (std::int64_t i = e0; i < e1; ++i) element(i, out);
+      } else {
+        for (std::int64_t i = e0; i < b0 * kNf4BlockSize; ++i) element(i, out);
+        dequant_full_blocks(codes, absmax, out, b0, b1, true);
+        for (std::int64_t i = b1 * kNf4BlockSize; i < e1; ++i) element(i, out);
+      }
+      if (scale != 1.f) {
+        for (std::int64_t i = e0; i < e1; ++i) out[i] *= scale;
+      }
+    }
+  };
+  auto rows = std::make_unique<Rows>();
+  rows->codes_t = q.codes.contiguous();
+  rows->absmax_t = q.block_absmax().contiguous();
+  rows->codes = rows->codes_t.data_ptr<std::uint8_t>();
+  rows->absmax = rows->absmax_t.data_ptr<float>();
+  rows->in = in_;
+  rows->scale = scale;
+  (void)nf4_code_values();  // built here, not first on a worker thread
+  return rows;
+}
+
 double Nf4ProjectionImpl::bytes_per_element() const {
   return static_cast<double>(quantised_weight().storage_bytes()) / static_cast<double>(in_ * out_);
 }

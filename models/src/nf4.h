@@ -113,6 +113,7 @@ class Nf4ProjectionImpl : public ProjectionImpl {
   std::int64_t out_features() const override { return out_; }
   torch::Tensor effective_weight() const override;  // dequantised, float32 [out, in]
   torch::Tensor effective_bias() const override;
+  std::unique_ptr<WeightRowWriter> weight_rows(float scale) const override;  // dequantises rows
   bool double_quantised() const { return double_quant_; }
 
   // The quantised weight as a view of the registered buffers (follows the module's device).

@@ -174,24 +174,28 @@ void PackedLinear::apply(const float* x, std::int64_t rows, std::int64_t ldx, fl
 }
 
 void linear_unpacked(const float* x, std::int64_t rows, std::int64_t ldx, const float* weight, const float* bias,
-                     std::int64_t out, std::int64_t in, float* y, std::int64_t ldy) {
+                     std::int64_t out, std::int64_t in, float* y, std::int64_t ldy, PackedLinear::Epilogue e) {
   if (rows == 0) return;
   if (rows < 0 || out <= 0 || in <= 0 || ldx < in || ldy < out) {
     throw ModelError("linear_unpacked: bad shape (rows " + std::to_string(rows) + ", ldx " + std::to_string(ldx) +
                      ", ldy " + std::to_string(ldy) + " for [" + std::to_string(out) + ", " + std::to_string(in) +
                      "])");
   }
-  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool>;
+  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool, bool, int>;
   thread_local std::map<Key, std::pair<dnnl::matmul, memory::desc>> kernels;  // primitive, scratchpad
   const memory::desc src({rows, in}, memory::data_type::f32, Dims{ldx, 1});
   const memory::desc weights({in, out}, memory::data_type::f32, memory::format_tag::ba);
   const memory::desc bias_md({1, out}, memory::data_type::f32, memory::format_tag::ab);
   const memory::desc dst({rows, out}, memory::data_type::f32, Dims{ldy, 1});
   try {
-    const Key key{rows, ldx, ldy, out, in, bias != nullptr};
+    const Key key{rows, ldx, ldy, out, in, bias != nullptr, e.accumulate, static_cast<int>(e.activation)};
     auto it = kernels.find(key);
     if (it == kernels.end()) {
+      dnnl::post_ops ops;
+      if (e.accumulate) ops.append_sum(1.f);
+      if (e.activation != PackedLinear::Activation::kNone) ops.append_eltwise(1.f, algorithm_of(e.activation), 0.f, 0.f);
       dnnl::primitive_attr attr;
+      attr.set_post_ops(ops);
       attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
       const dnnl::matmul::primitive_desc pd(
           dnnl::matmul::desc(src, weights, bias != nullptr ? bias_md : memory::desc(), dst), attr,
@@ -210,6 +214,44 @@ void linear_unpacked(const float* x, std::int64_t rows, std::int64_t ldx, const 
     stream.wait();
   } catch (const dnnl::error& err) {
     rethrow(err, "matmul (unpacked weight)");
+  }
+}
+
+void add_product(const float* x, std::int64_t rows, std::int64_t k, const float* w, std::int64_t n, float alpha,
+                 float* y, std::int64_t ldy) {
+  if (rows == 0) return;
+  if (rows < 0 || k <= 0 || n <= 0 || ldy < n) {
+    throw ModelError("add_product: bad shape (rows " + std::to_string(rows) + ", k " + std::to_string(k) + ", n " +
+                     std::to_string(n) + ", ldy " + std::to_string(ldy) + ")");
+  }
+  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, float>;
+  thread_local std::map<Key, std::pair<dnnl::matmul, memory::desc>> kernels;
+  const memory::desc src({rows, k}, memory::data_type::f32, memory::format_tag::ab);
+  const memory::desc weights({k, n}, memory::data_type::f32, memory::format_tag::ab);
+  const memory::desc dst({rows, n}, memory::data_type::f32, Dims{ldy, 1});
+  try {
+    const Key key{rows, k, n, ldy, alpha};
+    auto it = kernels.find(key);
+    if (it == kernels.end()) {
+      dnnl::post_ops ops;
+      ops.append_sum(1.f);
+      dnnl::primitive_attr attr;
+      attr.set_output_scales(0, {alpha});  // applied to the product, before the sum post-op
+      attr.set_post_ops(ops);
+      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+      const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights, dst), attr, onednn_cpu_engine());
+      it = kernels.emplace(key, std::make_pair(dnnl::matmul(pd), pd.scratchpad_desc())).first;
+    }
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, onednn_cpu_engine(), const_cast<float*>(x))},
+                                         {DNNL_ARG_WEIGHTS, memory(weights, onednn_cpu_engine(), const_cast<float*>(w))},
+                                         {DNNL_ARG_DST, memory(dst, onednn_cpu_engine(), y)}};
+    const memory::desc& scratchpad = it->second.second;
+    if (scratchpad.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, onednn_thread_scratchpad(scratchpad));
+    dnnl::stream& stream = onednn_thread_stream();
+    it->second.first.execute(stream, args);
+    stream.wait();
+  } catch (const dnnl::error& err) {
+    rethrow(err, "matmul (added product)");
   }
 }
 

@@ -63,8 +63,16 @@ class PackedLinear {
 // packed copy): for weights that exist for one call only, such as a dequantised NF4 weight. Same
 // layout rules as PackedLinear::apply; bias may be nullptr. Primitives are cached per shape and
 // thread. Measured here at 128 rows: within 4% of the packed product, 10-15% faster than OpenBLAS.
+// The epilogue as in PackedLinear::apply. Safe on several threads at once (primitives are per thread).
 void linear_unpacked(const float* x, std::int64_t rows, std::int64_t ldx, const float* weight, const float* bias,
-                     std::int64_t out, std::int64_t in, float* y, std::int64_t ldy);
+                     std::int64_t out, std::int64_t in, float* y, std::int64_t ldy,
+                     PackedLinear::Epilogue epilogue = {});
+
+// y[rows, n] += alpha * x[rows, k] w[k, n], all row-major (x row stride k, w row stride n, y row
+// stride ldy >= n), through oneDNN: the LoRA update B A written into a weight (lora.cpp). Safe on
+// several threads at once.
+void add_product(const float* x, std::int64_t rows, std::int64_t k, const float* w, std::int64_t n, float alpha,
+                 float* y, std::int64_t ldy);
 
 }  // namespace opsbench::models
 

@@ -13,6 +13,7 @@
 
 #include "bert_fixture.h"
 #include "layer_norm_kernel.h"
+#include "lora.h"
 #include "pruning.h"
 #include "spin_barrier.h"
 
@@ -81,25 +82,38 @@ TEST_CASE("SpinBarrier: no thread leaves a round before every thread arrived", "
   CHECK(violations.load() == 0);
 }
 
-TEST_CASE("Encoder pass: equals the op-by-op path at 1, 2 and 3 threads and repeats exactly",
-          "[models][encoder_pass]") {
+BertConfig pass_config() {
   BertConfig c = opsbench::testing::tiny_config();
   c.hidden_size = 32;
   c.num_attention_heads = 4;
   c.intermediate_size = 64;
   c.num_hidden_layers = 3;
   c.max_position_embeddings = 80;
-  BertModel pass = tiny_model(21, c);
-  // The twin has one slot wrapped: not every slot is dense, so it runs layer by layer, op by op.
-  BertModel op_by_op = tiny_model(21, c);
-  op_by_op->set_projection(1, Slot::kQuery, std::make_shared<WrappedProjection>(op_by_op->projection(1, Slot::kQuery)));
+  return c;
+}
 
+// Three rows of 70, 40 and 4 tokens (padded): the row parts and the padding mask both matter.
+torch::Tensor pass_inputs(torch::Tensor* mask) {
   std::vector<std::int64_t> long_row, mid_row, short_row;
   for (std::int64_t i = 0; i < 70; ++i) long_row.push_back(2 + (i * 7) % 45);
   for (std::int64_t i = 0; i < 40; ++i) mid_row.push_back(3 + (i * 5) % 40);
   short_row = {2, 9, 14, 3};
+  return ids_of({long_row, mid_row, short_row}, mask);
+}
+
+// A slot wrapped in a projection without a weight writer: the model then runs op by op.
+void force_op_by_op(BertModel& m) {
+  m->set_projection(1, Slot::kKey, std::make_shared<WrappedProjection>(m->projection(1, Slot::kKey)));
+}
+
+TEST_CASE("Encoder pass: equals the op-by-op path at 1, 2 and 3 threads and repeats exactly",
+          "[models][encoder_pass]") {
+  const BertConfig c = pass_config();
+  BertModel pass = tiny_model(21, c);
+  BertModel op_by_op = tiny_model(21, c);
+  force_op_by_op(op_by_op);
   torch::Tensor mask;
-  const torch::Tensor ids = ids_of({long_row, mid_row, short_row}, &mask);
+  const torch::Tensor ids = pass_inputs(&mask);
 
   const auto compare = [&](const char* what) {
     ThreadCount restore;
@@ -126,6 +140,46 @@ TEST_CASE("Encoder pass: equals the op-by-op path at 1, 2 and 3 threads and repe
     opsbench::models::shrink_mlp(*m, 2, {1, 2, 63});
   }
   compare("pruned");
+}
+
+TEST_CASE("Encoder pass: QLoRA (NF4 base, LoRA on query and value) equals the op-by-op path",
+          "[models][encoder_pass]") {
+  const BertConfig c = pass_config();
+  BertModel pass = tiny_model(22, c), op_by_op = tiny_model(22, c);
+  for (BertModel* m : {&pass, &op_by_op}) {
+    opsbench::models::quantize_base(*m, /*double_quant=*/true);
+    torch::manual_seed(5);
+    opsbench::models::apply_lora(*m, 4, 8.0, 0.0);
+    torch::NoGradGuard no_grad;
+    for (std::int64_t l = 0; l < (*m)->num_layers(); ++l) {
+      for (Slot s : {Slot::kQuery, Slot::kValue}) {
+        auto lora = std::dynamic_pointer_cast<opsbench::models::LoraProjectionImpl>((*m)->projection(l, s));
+        REQUIRE(lora != nullptr);
+        lora->lora_B.normal_(0.0, 0.5);  // B starts at zero: make the update count
+      }
+    }
+  }
+  // A LoRA slot over a dense base takes the pass too (its weight is written each forward).
+  for (BertModel* m : {&pass, &op_by_op}) {
+    BertModel dense = tiny_model(23, c);
+    torch::manual_seed(6);
+    (*m)->set_projection(2, Slot::kOutput, dense->projection(2, Slot::kOutput));
+    opsbench::models::apply_lora(*m, 2, 4.0, 0.0, {Slot::kOutput});
+  }
+  force_op_by_op(op_by_op);
+  torch::Tensor mask;
+  const torch::Tensor ids = pass_inputs(&mask);
+  ThreadCount restore;
+  for (int threads : {1, 2, 3}) {
+    CAPTURE(threads);
+    at::set_num_threads(threads);
+    const auto a = opsbench::models::bert_infer(pass, ids, mask);
+    const auto b = opsbench::models::bert_infer(op_by_op, ids, mask);
+    CHECK(max_diff(a.last_hidden_state, opsbench::models::bert_infer(pass, ids, mask).last_hidden_state) == 0.0);
+    CHECK(max_diff(a.last_hidden_state, b.last_hidden_state) < 1e-5);
+    c10::InferenceMode guard;
+    CHECK(max_diff(pass->pooled_output(ids, mask), b.pooled) < 1e-5);
+  }
 }
 
 #endif  // OPSBENCH_HAVE_TORCH

@@ -1,0 +1,22 @@
+// WeightRowWriter: writes rows of a projection's effective weight, for the one-region encoder pass
+// (encoder_pass.h), which materialises NF4 and LoRA weights at the start of each layer. Private to
+// models/; implemented by the projections (bert.cpp, nf4.cpp, lora.cpp).
+//
+// Contract: made on the calling thread before the parallel region (where it may use ATen and keeps
+// alive whatever it reads); write() then runs on OpenMP worker threads, several at once for
+// disjoint rows, and touches no ATen.
+#pragma once
+
+#include <cstdint>
+
+namespace opsbench::models {
+
+class WeightRowWriter {
+ public:
+  virtual ~WeightRowWriter() = default;
+  // Rows [begin, end) of scale * W (the scale given when the writer was made) into w + begin * in,
+  // row stride in = the projection's in_features().
+  virtual void write(std::int64_t begin, std::int64_t end, float* w) const = 0;
+};
+
+}  // namespace opsbench::models
