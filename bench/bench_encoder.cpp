@@ -14,7 +14,9 @@
 //
 // BM_DenseProduct isolates one product of the inference path, y = x W^T + b with W [out, in]:
 // mode 0 = at::addmm (OpenBLAS, which re-packs W on every call, as PyTorch eager does), mode 1 =
-// PackedLinear (W packed once for oneDNN; models/src/packed_linear.h). Args: rows, in, out, mode.
+// PackedLinear (W packed once for oneDNN; models/src/packed_linear.h), mode 2 = linear_unpacked
+// (oneDNN reading W in its plain layout: what NF4 and LoRA weights, written afresh each forward,
+// get). Args: rows, in, out, mode.
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
@@ -100,15 +102,19 @@ void args(benchmark::internal::Benchmark* b) {
 
 void BM_DenseProduct(benchmark::State& state) {
   const std::int64_t rows = state.range(0), in = state.range(1), out = state.range(2);
-  const bool packed = state.range(3) == 1;
+  const std::int64_t mode = state.range(3);
   torch::manual_seed(1);
   const torch::Tensor x = torch::randn({rows, in}), w = torch::randn({out, in}) * 0.02, b = torch::randn({out});
   torch::Tensor y = torch::empty({rows, out});
   opsbench::models::PackedLinear linear(w.data_ptr<float>(), b.data_ptr<float>(), out, in);
   c10::InferenceMode guard;
   for (auto _ : state) {
-    if (packed) {
+    if (mode == 1) {
       linear.apply(x.data_ptr<float>(), rows, in, y.data_ptr<float>(), out, {});
+    } else if (mode == 2) {
+      opsbench::models::linear_unpacked(x.data_ptr<float>(), rows, in, w.data_ptr<float>(), b.data_ptr<float>(), out, in,
+                                        y.data_ptr<float>(), out);
+
     } else {
       at::addmm_out(y, b, x, w.t());
     }
@@ -117,15 +123,14 @@ void BM_DenseProduct(benchmark::State& state) {
   state.counters["GFLOP/s"] =
       benchmark::Counter(2.0 * static_cast<double>(rows * in * out), benchmark::Counter::kIsIterationInvariantRate,
                          benchmark::Counter::kIs1000);
-  state.SetLabel(packed ? "oneDNN packed" : "OpenBLAS addmm");
+  state.SetLabel(mode == 1 ? "oneDNN packed" : mode == 2 ? "oneDNN plain layout" : "OpenBLAS addmm");
 }
 BENCHMARK(BM_DenseProduct)
-    ->ArgNames({"rows", "in", "out", "packed"})
-    ->ArgsProduct({{128, 1024}, {768}, {2304, 3072}, {0, 1}})
-    ->Args({128, 3072, 768, 0})
-    ->Args({128, 3072, 768, 1})
-    ->Args({1024, 3072, 768, 0})
-    ->Args({1024, 3072, 768, 1})
+    ->ArgNames({"rows", "in", "out", "mode"})
+    ->ArgsProduct({{128, 1024}, {768}, {2304, 3072}, {0, 1, 2}})
+    ->ArgsProduct({{128, 1024}, {3072}, {768}, {0, 1, 2}})
+    ->ArgsProduct({{128}, {384}, {384, 1152, 1536}, {1, 2}})  // MiniLM's shapes
+    ->ArgsProduct({{128}, {1536}, {384}, {1, 2}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

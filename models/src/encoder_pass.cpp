@@ -134,11 +134,13 @@ struct Pass {
     if (task < all_rows_tasks) {
       const auto& p = L.projections[static_cast<std::size_t>(task / parts)];
       const Chunk c = chunk(task % parts, parts, rows);
-      if (c.rows > 0) apply_product(p.product, x + c.begin * h, c.rows, h, qkv + c.begin * 3 * h + p.column, 3 * h, plain());
+      if (c.rows > 0)
+        apply_product(p.product, x + c.begin * h, c.rows, h, qkv + c.begin * 3 * h + p.column, 3 * h, plain());
       return;
     }
     const Chunk c = chunk(task - all_rows_tasks, parts, batch);
-    if (c.rows > 0) apply_product(L.first_query, x + c.begin * length * h, c.rows, length * h, query + c.begin * h, h, plain());
+    if (c.rows > 0)
+      apply_product(L.first_query, x + c.begin * length * h, c.rows, length * h, query + c.begin * h, h, plain());
   }
   std::int64_t projection_tasks(std::size_t l) const {
     return static_cast<std::int64_t>(layers[l].projections.size()) * parts + (last_first(l) ? parts : 0);

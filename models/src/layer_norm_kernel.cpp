@@ -44,8 +44,8 @@ OPSBENCH_CLONES void shifted_sums(const float* x, std::int64_t n, float shift, d
 
 // x - mean as (x - shift) - offset: x - shift is exact for x near the shift (a rounded mean), so a
 // large common offset costs no precision; mean = shift + offset.
-OPSBENCH_CLONES void normalise(float* x, std::int64_t n, float shift, float offset, float scale,
-                               const float* weight, const float* bias) {
+OPSBENCH_CLONES void normalise(float* x, std::int64_t n, float shift, float offset, float scale, const float* weight,
+                               const float* bias) {
   for (std::int64_t i = 0; i < n; ++i) x[i] = ((x[i] - shift) - offset) * scale * weight[i] + bias[i];
 }
 

@@ -47,9 +47,7 @@ inline torch::Tensor ids_of(std::vector<std::vector<std::int64_t>> rows, torch::
   return ids;
 }
 
-inline double max_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a - b).abs().max().item<double>();
-}
+inline double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 // A projection that is not a DenseProjection (so the model takes its generic, per-slot path) but
 // computes the same map.

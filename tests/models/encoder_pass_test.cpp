@@ -41,13 +41,13 @@ TEST_CASE("layer_norm_rows equals layer norm in double, in place on strided rows
     CAPTURE(n);
     const std::int64_t rows = 5, ld = n + 3;
     torch::Tensor x = torch::randn({rows, ld});
-    x[1] += 1000.0;  // a large common offset must not cancel the variance away
+    x[1] += 1000.0;               // a large common offset must not cancel the variance away
     if (n > 1) x[2].fill_(0.25);  // a constant row: (x - mean) = 0, the output is the bias
     const torch::Tensor weight = torch::randn({n}), bias = torch::randn({n});
     // The reference in double: at::layer_norm in float computes x * rstd - mean * rstd, which loses
     // ~1e-4 on the offset row (and everything at n = 1, where rstd = 1e6).
-    const torch::Tensor expected = at::layer_norm(x.narrow(1, 0, n).to(torch::kDouble), {n},
-                                                  weight.to(torch::kDouble), bias.to(torch::kDouble), 1e-12)
+    const torch::Tensor expected = at::layer_norm(x.narrow(1, 0, n).to(torch::kDouble), {n}, weight.to(torch::kDouble),
+                                                  bias.to(torch::kDouble), 1e-12)
                                        .to(torch::kFloat);
     torch::Tensor y = x.clone();
     opsbench::models::layer_norm_rows(y.data_ptr<float>(), rows, ld, n, weight.data_ptr<float>(),
