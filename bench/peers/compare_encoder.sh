@@ -10,8 +10,9 @@
 # one after the other per model. Each sample is the mean of 3 forward passes; printed: the median
 # over the samples per side and the ratio torch / opsbench (> 1: opsbench is faster).
 # OMP_WAIT_POLICY=passive keeps torch's and OpenBLAS' threads from spinning against each other on
-# small machines; it also costs opsbench's inference path (one OpenMP pool, several parallel regions
-# per layer) a kernel wake-up per region at two threads (docs/encoders.md). OPENBLAS_CORETYPE is
+# small machines (PyTorch's best setting here); opsbench's inference path runs each forward in one
+# OpenMP region with its own spinning barriers, so the policy barely moves it (docs/encoders.md;
+# OMP_WAIT_POLICY=active or unset favour opsbench far more). OPENBLAS_CORETYPE is
 # inherited as set (record it with the results). On a machine shared with other jobs only ratios
 # from one run mean anything.
 set -eu
