@@ -94,7 +94,6 @@ void AttentionProducts::run_task(const Shape& s, std::int64_t task, const float*
   const std::int64_t lq = s.query_length, lk = s.key_length, d = s.head_dim;
   thread_local std::vector<float> scores;
   scores.resize(static_cast<std::size_t>(lq * lk));
-  dnnl::stream& stream = onednn_thread_stream();
   const std::int64_t b = task / s.heads, h = task % s.heads;
   const float* qh = q + b * lq * s.q_stride + h * d;
   const float* kh = k + b * lk * s.k_stride + h * d;
@@ -105,11 +104,7 @@ void AttentionProducts::run_task(const Shape& s, std::int64_t task, const float*
     memory k_mem(kernels.k_t, onednn_cpu_engine(), const_cast<float*>(kh));
     memory s_mem(kernels.scores, onednn_cpu_engine(), scores.data());
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, q_mem}, {DNNL_ARG_WEIGHTS, k_mem}, {DNNL_ARG_DST, s_mem}};
-    if (kernels.scores_scratchpad.get_size() > 0) {
-      args.emplace(DNNL_ARG_SCRATCHPAD, onednn_thread_scratchpad(kernels.scores_scratchpad));
-    }
-    kernels.scores_product.execute(stream, args);
-    stream.wait();
+    onednn_execute(kernels.scores_product, kernels.scores_scratchpad, args);
     if (mask_bias != nullptr) {
       const float* bias = mask_bias + b * lk;
       for (std::int64_t i = 0; i < lq; ++i) {
@@ -122,11 +117,7 @@ void AttentionProducts::run_task(const Shape& s, std::int64_t task, const float*
     memory v_mem(kernels.v, onednn_cpu_engine(), const_cast<float*>(vh));
     memory c_mem(kernels.context, onednn_cpu_engine(), ch);
     args = {{DNNL_ARG_SRC, s_mem}, {DNNL_ARG_WEIGHTS, v_mem}, {DNNL_ARG_DST, c_mem}};
-    if (kernels.context_scratchpad.get_size() > 0) {
-      args.emplace(DNNL_ARG_SCRATCHPAD, onednn_thread_scratchpad(kernels.context_scratchpad));
-    }
-    kernels.context_product.execute(stream, args);
-    stream.wait();
+    onednn_execute(kernels.context_product, kernels.context_scratchpad, args);
   } catch (const dnnl::error& e) {
     throw ModelError(std::string("oneDNN attention product failed: ") + e.what());
   }

@@ -15,6 +15,7 @@
 #include <dnnl.hpp>
 #include <memory>
 #include <new>
+#include <unordered_map>
 
 namespace opsbench::models {
 
@@ -44,6 +45,16 @@ inline dnnl::memory onednn_thread_scratchpad(const dnnl::memory::desc& desc) {
     capacity = rounded;
   }
   return dnnl::memory(desc, onednn_cpu_engine(), buffer.get());
+}
+
+// Runs `primitive` on this thread's stream, with this thread's scratchpad when `scratchpad` is not
+// empty, and waits for it.
+inline void onednn_execute(const dnnl::primitive& primitive, const dnnl::memory::desc& scratchpad,
+                           std::unordered_map<int, dnnl::memory>& args) {
+  if (scratchpad.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = onednn_thread_scratchpad(scratchpad);
+  dnnl::stream& stream = onednn_thread_stream();
+  primitive.execute(stream, args);
+  stream.wait();
 }
 
 }  // namespace opsbench::models

@@ -164,10 +164,7 @@ void PackedLinear::apply(const float* x, std::int64_t rows, std::int64_t ldx, fl
       const memory::desc bias_md({1, impl_->out}, memory::data_type::f32, memory::format_tag::ab);
       args.emplace(DNNL_ARG_BIAS, memory(bias_md, onednn_cpu_engine(), impl_->bias.data()));
     }
-    if (k.scratchpad.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, onednn_thread_scratchpad(k.scratchpad));
-    dnnl::stream& stream = onednn_thread_stream();
-    k.primitive.execute(stream, args);
-    stream.wait();
+    onednn_execute(k.primitive, k.scratchpad, args);
   } catch (const dnnl::error& err) {
     rethrow(err, "matmul");
   }
@@ -207,11 +204,7 @@ void linear_unpacked(const float* x, std::int64_t rows, std::int64_t ldx, const 
         {DNNL_ARG_WEIGHTS, memory(weights, onednn_cpu_engine(), const_cast<float*>(weight))},
         {DNNL_ARG_DST, memory(dst, onednn_cpu_engine(), y)}};
     if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, memory(bias_md, onednn_cpu_engine(), const_cast<float*>(bias)));
-    const memory::desc& scratchpad = it->second.second;
-    if (scratchpad.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, onednn_thread_scratchpad(scratchpad));
-    dnnl::stream& stream = onednn_thread_stream();
-    it->second.first.execute(stream, args);
-    stream.wait();
+    onednn_execute(it->second.first, it->second.second, args);
   } catch (const dnnl::error& err) {
     rethrow(err, "matmul (unpacked weight)");
   }
@@ -245,11 +238,7 @@ void add_product(const float* x, std::int64_t rows, std::int64_t k, const float*
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, onednn_cpu_engine(), const_cast<float*>(x))},
                                          {DNNL_ARG_WEIGHTS, memory(weights, onednn_cpu_engine(), const_cast<float*>(w))},
                                          {DNNL_ARG_DST, memory(dst, onednn_cpu_engine(), y)}};
-    const memory::desc& scratchpad = it->second.second;
-    if (scratchpad.get_size() > 0) args.emplace(DNNL_ARG_SCRATCHPAD, onednn_thread_scratchpad(scratchpad));
-    dnnl::stream& stream = onednn_thread_stream();
-    it->second.first.execute(stream, args);
-    stream.wait();
+    onednn_execute(it->second.first, it->second.second, args);
   } catch (const dnnl::error& err) {
     rethrow(err, "matmul (added product)");
   }
