@@ -270,9 +270,12 @@ void run_encoder_pass(std::vector<PackedEncoderLayer>& layers, const EncoderPass
     };
     for (std::size_t l = 0; l < layers.size(); ++l) {
       const bool materialise = !pass.materialised[l].empty();
+      // Stage A may follow the previous layer's stage C without a barrier only where each thread
+      // projects exactly the rows it wrote there: one projection, a team of `parts` threads.
+      const bool own_rows = threads == pass.parts && layers[l].projections.size() == 1;
       // Stage M overwrites weights the previous layer's stage C may still read; the first-token
       // queries read rows other threads wrote in that stage C.
-      if (l > 0 && (materialise || pass.last_first(l))) barrier.arrive_and_wait();
+      if (l > 0 && (materialise || pass.last_first(l) || !own_rows)) barrier.arrive_and_wait();
       if (materialise) {
         each(pass.materialise_tasks(l), [&](std::int64_t t) { pass.materialise(l, t); });
         barrier.arrive_and_wait();
