@@ -1,6 +1,5 @@
 // analysis.md and its plots (analysis.h). Numbers are formatted as in report.md (report_markdown.h):
 // quality with 3 decimals, times in human units, so mask_volatile() masks the same things.
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +10,7 @@
 #include <sstream>
 
 #include "analysis_internal.h"
+#include "gnuplot_script.h"
 #include "opsbench/core/error.h"
 #include "opsbench/harness/report_markdown.h"
 
@@ -224,28 +224,6 @@ std::string number(double v) {
   return buffer;
 }
 
-std::string gp_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string shell_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string both_terminals(const std::string& setup, const std::string& plot, const fs::path& base) {
-  std::ostringstream s;
-  s << setup << "set terminal svg size 900,560 dynamic noenhanced font 'sans,11' background rgb 'white'\n"
-    << "set output " << gp_quote(base.string() + ".svg") << "\n"
-    << plot << "set terminal pngcairo size 900,560 noenhanced font 'sans,10'\n"
-    << "set output " << gp_quote(base.string() + ".png") << "\n"
-    << plot << "unset output\n";
-  return s.str();
-}
-
 // Data file and plot commands of one planned plot.
 std::pair<std::string, std::string> plot_body(const AnalysisResults& results, const PlotFile& file,
                                               const fs::path& data) {
@@ -293,7 +271,7 @@ std::pair<std::string, std::string> plot_body(const AnalysisResults& results, co
              gp_quote("from scratch") + "\n";
     }
   }
-  return {rows.str(), both_terminals(setup, plot, data.parent_path() / data.stem())};
+  return {rows.str(), both_terminals(setup, plot, data.parent_path() / data.stem(), 560)};
 }
 
 }  // namespace
@@ -329,13 +307,8 @@ PlotSet write_analysis_plots(const AnalysisResults& results, const std::string& 
     set.available = true;
     return set;
   }
-  const fs::path dir = fs::absolute(fs::path(out_dir) / "plots");
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) {
-    set.unavailable_reason = "cannot create " + dir.string() + ": " + ec.message();
-    return set;
-  }
+  const fs::path dir = make_plots_dir(out_dir, set);
+  if (dir.empty()) return set;
   std::vector<fs::path> scripts;
   for (const PlotFile& file : set.files) {
     const fs::path base = dir / fs::path(file.svg).stem();
@@ -344,24 +317,7 @@ PlotSet write_analysis_plots(const AnalysisResults& results, const std::string& 
     std::ofstream(base.string() + ".gp", std::ios::binary) << script;
     scripts.push_back(base.string() + ".gp");
   }
-  if (gnuplot.empty()) {
-    set.unavailable_reason =
-        "gnuplot not found (install gnuplot or set OPSBENCH_GNUPLOT); data and scripts are in plots/";
-    return set;
-  }
-  for (const fs::path& script : scripts) {
-    const fs::path log = script.string() + ".log";
-    const std::string command =
-        shell_quote(gnuplot) + " " + shell_quote(script.string()) + " >" + shell_quote(log.string()) + " 2>&1";
-    const int status = std::system(command.c_str());
-    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      set.unavailable_reason =
-          "gnuplot failed on " + script.filename().string() + " (see plots/" + log.filename().string() + ")";
-      return set;
-    }
-    fs::remove(log, ec);
-  }
-  set.available = true;
+  run_gnuplot_scripts(gnuplot, scripts, set);
   return set;
 }
 

@@ -1,6 +1,5 @@
 #include "opsbench/harness/plot_gnuplot.h"
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "gnuplot_script.h"
 #include "refine_report.h"
 
 namespace opsbench {
@@ -120,16 +120,6 @@ std::vector<std::tuple<std::string, double, double>> scatter_rows(const DatasetS
   return rows;
 }
 
-// gnuplot single-quoted string: a quote is written twice.
-std::string gp_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
-
 // A label inside a double-quoted data-file field: no quotes or backslashes survive.
 std::string data_label(const std::string& text) {
   std::string out = "\"";
@@ -137,31 +127,10 @@ std::string data_label(const std::string& text) {
   return out + "\"";
 }
 
-std::string shell_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  return out + "'";
-}
-
 std::string number(double v) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.9g", v);
   return buffer;
-}
-
-// The same plot commands rendered to both terminals.
-std::string both_terminals(const std::string& setup, const std::string& plot, const fs::path& base) {
-  std::ostringstream s;
-  s << setup;
-  s << "set terminal svg size 900,600 dynamic noenhanced font 'sans,11' background rgb 'white'\n";
-  s << "set output " << gp_quote(base.string() + ".svg") << "\n" << plot;
-  s << "set terminal pngcairo size 900,600 noenhanced font 'sans,10'\n";
-  s << "set output " << gp_quote(base.string() + ".png") << "\n" << plot;
-  s << "unset output\n";
-  return s.str();
 }
 
 void write_file(const fs::path& path, const std::string& text) {
@@ -292,13 +261,8 @@ PlotSet write_plots(const ReportModel& model, const std::string& report_dir, con
     set.available = true;
     return set;
   }
-  const fs::path dir = fs::absolute(fs::path(report_dir) / "plots");
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) {
-    set.unavailable_reason = "cannot create " + dir.string() + ": " + ec.message();
-    return set;
-  }
+  const fs::path dir = make_plots_dir(report_dir, set);
+  if (dir.empty()) return set;
   std::vector<fs::path> scripts;
   for (const PlotFile& file : set.files) {
     const DatasetSummary* ds = nullptr;
@@ -345,28 +309,10 @@ PlotSet write_plots(const ReportModel& model, const std::string& report_dir, con
     }
     write_file(data, rows.str());
     const fs::path script = base.string() + ".gp";
-    write_file(script, both_terminals(setup, plot, base));
+    write_file(script, both_terminals(setup, plot, base, 600));
     scripts.push_back(script);
   }
-  if (gnuplot.empty()) {
-    set.unavailable_reason = "gnuplot not found (install gnuplot or set OPSBENCH_GNUPLOT); data and scripts "
-                             "are in plots/";
-    return set;
-  }
-  for (const fs::path& script : scripts) {
-    const fs::path log = script.string() + ".log";
-    const std::string command = shell_quote(gnuplot) + " " + shell_quote(script.string()) + " >" +
-                                shell_quote(log.string()) + " 2>&1";
-    const int status = std::system(command.c_str());
-    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      set.unavailable_reason = "gnuplot failed on " + script.filename().string() + " (see plots/" +
-                               log.filename().string() + ")";
-      return set;
-    }
-    std::error_code ignored;
-    fs::remove(log, ignored);
-  }
-  set.available = true;
+  run_gnuplot_scripts(gnuplot, scripts, set);
   return set;
 }
 
