@@ -9,9 +9,9 @@ set style fill solid 0.5 border -1
 set boxwidth 0.6
 set yrange [0:*]
 set terminal svg size 900,560 dynamic noenhanced font 'sans,11' background rgb 'white'
-set output '/tmp/anrun/plots/online-1000genome-first-right.svg'
-plot '/tmp/anrun/plots/online-1000genome-first-right.dat' using 1:3:xtic(2) with boxes lc rgb '#4e79a7'
+set output '/tmp/analyses1k/plots/online-1000genome-first-right.svg'
+plot '/tmp/analyses1k/plots/online-1000genome-first-right.dat' using 1:3:xtic(2) with boxes lc rgb '#4e79a7'
 set terminal pngcairo size 900,560 noenhanced font 'sans,10'
-set output '/tmp/anrun/plots/online-1000genome-first-right.png'
-plot '/tmp/anrun/plots/online-1000genome-first-right.dat' using 1:3:xtic(2) with boxes lc rgb '#4e79a7'
+set output '/tmp/analyses1k/plots/online-1000genome-first-right.png'
+plot '/tmp/analyses1k/plots/online-1000genome-first-right.dat' using 1:3:xtic(2) with boxes lc rgb '#4e79a7'
 unset output

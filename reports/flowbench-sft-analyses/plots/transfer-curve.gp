@@ -6,9 +6,9 @@ set ylabel 'target test F1'
 set yrange [0:1]
 set offsets graph 0.02, graph 0.02, 0, 0
 set terminal svg size 900,560 dynamic noenhanced font 'sans,11' background rgb 'white'
-set output '/tmp/anrun/plots/transfer-curve.svg'
-plot '/tmp/anrun/plots/transfer-curve.dat' using 1:2:3 with yerrorlines pt 7 title 'fine-tuned from 1000genome', '' using 1:4:5 with yerrorlines pt 5 title 'from scratch'
+set output '/tmp/analyses1k/plots/transfer-curve.svg'
+plot '/tmp/analyses1k/plots/transfer-curve.dat' using 1:2:3 with yerrorlines pt 7 title 'fine-tuned from 1000genome', '' using 1:4:5 with yerrorlines pt 5 title 'from scratch'
 set terminal pngcairo size 900,560 noenhanced font 'sans,10'
-set output '/tmp/anrun/plots/transfer-curve.png'
-plot '/tmp/anrun/plots/transfer-curve.dat' using 1:2:3 with yerrorlines pt 7 title 'fine-tuned from 1000genome', '' using 1:4:5 with yerrorlines pt 5 title 'from scratch'
+set output '/tmp/analyses1k/plots/transfer-curve.png'
+plot '/tmp/analyses1k/plots/transfer-curve.dat' using 1:2:3 with yerrorlines pt 7 title 'fine-tuned from 1000genome', '' using 1:4:5 with yerrorlines pt 5 title 'from scratch'
 unset output
