@@ -61,7 +61,8 @@ std::unique_ptr<WeightRowWriter> DenseProjectionImpl::weight_rows(float scale) c
     std::int64_t in = 0;
     float scale = 1.f;
     void write(std::int64_t begin, std::int64_t end, float* out) const override {
-      for (std::int64_t i = begin * in; i < end * in; ++i) out[i] = src[i] * scale;
+      const float* from = src + begin * in;
+      for (std::int64_t i = 0; i < (end - begin) * in; ++i) out[i] = from[i] * scale;
     }
   };
   auto copy = std::make_unique<Copy>();

@@ -64,7 +64,7 @@ PassProduct stack(std::vector<PassProduct> parts) {
     void write(std::int64_t begin, std::int64_t end, float* w) const override {
       for (std::size_t i = 0; i < writers.size(); ++i) {
         const std::int64_t lo = std::max(begin, first_row[i]), hi = std::min(end, first_row[i + 1]);
-        if (lo < hi) writers[i]->write(lo - first_row[i], hi - first_row[i], w + first_row[i] * in);
+        if (lo < hi) writers[i]->write(lo - first_row[i], hi - first_row[i], w + (lo - begin) * in);
       }
     }
   };

@@ -6,9 +6,10 @@
 // thread through the kernel: two-thread MiniLM took 33 ms per batch-1 forward against 16 ms with
 // spinning threads. Here the threads start once per forward and meet at two barriers per layer
 // (four with stage M; spin_barrier.h):
-//   stage M  (layers with NF4 or LoRA slots only) each such weight written into scratch, rows
-//            split between the threads; a barrier before (the previous layer's stage C may still
-//            read the scratch) and after
+//   stage M  (layers with NF4 or LoRA slots only) each such weight written into scratch, in
+//            blocks of rows (oneDNN's blocked layout) or row parts (plain) split between the
+//            threads; a barrier before (the previous layer's stage C may still read the scratch)
+//            and after
 //   stage A  rows split in one part per thread: qkv = x [Wq/sqrt(d) | Wk | Wv]^T + b
 //   --- barrier ---
 //   stage B  one task per (batch row, head): attention products (attention_kernels.h)
@@ -20,6 +21,15 @@
 // chunk re-reads the weight; one large product keeps oneDNN's cache blocking). So the products'
 // shapes, and their float rounding, follow the thread count; at a given count results repeat
 // exactly (tested).
+//
+// Materialised weights (NF4, LoRA): written whole in stage M, 42 MB per MiniLM forward go out to
+// memory and back, which cost a batch-1 forward 20% over the merged float32 model. So where a
+// product covers few rows (MaterialisePolicy) its weight is written in oneDNN's blocked layout one
+// block of 64 output columns at a time, into a buffer that stays in cache, and multiplied at once
+// ("fused"). With more than one thread such a layer runs in column mode: each product is a stage
+// of its own, its fused blocks split between the threads and multiplied with all rows (so each
+// block is written once), the LayerNorms on row parts, with a barrier after each (stage C becomes
+// five stages).
 //
 // Contract: x is [batch * length, hidden] row-major float32 (the embeddings' output) and is
 // overwritten with the hidden states. With first_only, the last layer computes token 0 of each
@@ -36,6 +46,7 @@
 #include <vector>
 
 #include "attention_kernels.h"
+#include "blocked_weight.h"
 #include "packed_linear.h"
 #include "weight_rows.h"
 
@@ -43,13 +54,16 @@ namespace opsbench::models {
 
 // One dense product of the pass: a PackedLinear (weight packed once, cached by the layer), or a
 // weight materialised at the start of each layer (NF4 dequantised, LoRA's B A added) by `writer`
-// into the pass's scratch and read there in place by oneDNN (linear_unpacked).
+// into the pass's scratch and read there in place by oneDNN: in oneDNN's blocked layout where
+// BlockedLayout::find offers one (blocked_weight.h), else plain (linear_unpacked).
 struct PassProduct {
   PackedLinear* packed = nullptr;
   std::unique_ptr<WeightRowWriter> writer;  // when not packed
   std::vector<float> bias;                  // when not packed: the (scaled) bias, or empty
   std::int64_t out = 0, in = 0;
-  float* weight = nullptr;  // set by the pass: the scratch the writer fills
+  float* weight = nullptr;                     // set by the pass: the scratch the writer fills
+  std::shared_ptr<const BlockedLayout> layout;  // set by the pass: the scratch's layout, or null (plain)
+  bool fused = false;                           // set by the pass: blocks written as multiplied
 
   bool defined() const { return packed != nullptr || writer != nullptr; }
   std::int64_t out_features() const { return packed != nullptr ? packed->out_features() : out; }
@@ -86,6 +100,17 @@ struct EncoderPassScratch {
   std::vector<float> qkv, query, context, attended, inner;
   std::vector<std::vector<float>> weights;  // materialised weights, one buffer per product position
 };
+
+// How the pass materialises weights. Process-wide; tests and benchmarks switch it to reach every
+// path (not thread-safe: set it while no forward runs). The defaults are the fastest measured here.
+struct MaterialisePolicy {
+  // Write weights in oneDNN's blocked layout where BlockedLayout::find offers one, else plain rows.
+  bool blocked = true;
+  // Fuse (write each block as it is multiplied) where a block's product covers at most this many
+  // rows; larger products write whole weights in stage M, whose cost is then the smaller share.
+  std::int64_t most_fused_rows = 512;
+};
+MaterialisePolicy& materialise_policy();
 
 // `layers` is taken by reference to point the materialised products at the scratch.
 void run_encoder_pass(std::vector<PackedEncoderLayer>& layers, const EncoderPassShape& shape, float* x,

@@ -98,8 +98,7 @@ std::unique_ptr<WeightRowWriter> LoraProjectionImpl::weight_rows(float scale) co
     float alpha = 1.f;
     void write(std::int64_t begin, std::int64_t end, float* out) const override {
       base->write(begin, end, out);
-      add_product(b_t.data_ptr<float>() + begin * r, end - begin, r, a_t.data_ptr<float>(), in, alpha, out + begin * in,
-                  in);
+      add_product(b_t.data_ptr<float>() + begin * r, end - begin, r, a_t.data_ptr<float>(), in, alpha, out, in);
     }
   };
   auto rows = std::make_unique<Rows>();

@@ -443,24 +443,26 @@ std::unique_ptr<WeightRowWriter> Nf4ProjectionImpl::weight_rows(float scale) con
     const float* absmax = nullptr;
     std::int64_t in = 0;
     float scale = 1.f;
-    void element(std::int64_t i, float* out) const {
+    // Element i of the flattened weight into *to.
+    void element(std::int64_t i, float* to) const {
       const std::uint8_t byte = codes[i / 2];
       const int code = (i % 2 == 0) ? (byte >> 4) : (byte & 15);
-      out[i] = nf4_code_values()[static_cast<std::size_t>(code)] * absmax[i / kNf4BlockSize];
+      *to = nf4_code_values()[static_cast<std::size_t>(code)] * absmax[i / kNf4BlockSize];
     }
     void write(std::int64_t begin, std::int64_t end, float* out) const override {
       const std::int64_t e0 = begin * in, e1 = end * in;
       // Whole blocks through the vector kernel, partial ones at the ends element by element.
       const std::int64_t b0 = (e0 + kNf4BlockSize - 1) / kNf4BlockSize, b1 = e1 / kNf4BlockSize;
       if (b0 >= b1) {
-        for (std::int64_t i = e0; i < e1; ++i) element(i, out);
+        for (std::int64_t i = e0; i < e1; ++i) element(i, out + (i - e0));
       } else {
-        for (std::int64_t i = e0; i < b0 * kNf4BlockSize; ++i) element(i, out);
-        dequant_full_blocks(codes, absmax, out, b0, b1, true);
-        for (std::int64_t i = b1 * kNf4BlockSize; i < e1; ++i) element(i, out);
+        for (std::int64_t i = e0; i < b0 * kNf4BlockSize; ++i) element(i, out + (i - e0));
+        dequant_full_blocks(codes + b0 * (kNf4BlockSize / 2), absmax + b0, out + (b0 * kNf4BlockSize - e0), 0,
+                            b1 - b0, true);
+        for (std::int64_t i = b1 * kNf4BlockSize; i < e1; ++i) element(i, out + (i - e0));
       }
       if (scale != 1.f) {
-        for (std::int64_t i = e0; i < e1; ++i) out[i] *= scale;
+        for (std::int64_t i = 0; i < e1 - e0; ++i) out[i] *= scale;
       }
     }
   };

@@ -17,6 +17,8 @@
 #include <new>
 #include <unordered_map>
 
+#include "packed_linear.h"
+
 namespace opsbench::models {
 
 inline dnnl::engine& onednn_cpu_engine() {
@@ -55,6 +57,31 @@ inline void onednn_execute(const dnnl::primitive& primitive, const dnnl::memory:
   dnnl::stream& stream = onednn_thread_stream();
   primitive.execute(stream, args);
   stream.wait();
+}
+
+// The attributes of a matmul with `epilogue` (sum and eltwise post-ops) and a user scratchpad.
+inline dnnl::primitive_attr onednn_matmul_attr(PackedLinear::Epilogue epilogue) {
+  dnnl::post_ops ops;
+  if (epilogue.accumulate) ops.append_sum(1.f);
+  dnnl::algorithm activation = dnnl::algorithm::undef;
+  switch (epilogue.activation) {
+    case PackedLinear::Activation::kGeluErf:
+      activation = dnnl::algorithm::eltwise_gelu_erf;
+      break;
+    case PackedLinear::Activation::kGeluTanh:
+      activation = dnnl::algorithm::eltwise_gelu_tanh;
+      break;
+    case PackedLinear::Activation::kRelu:
+      activation = dnnl::algorithm::eltwise_relu;
+      break;
+    case PackedLinear::Activation::kNone:
+      break;
+  }
+  if (activation != dnnl::algorithm::undef) ops.append_eltwise(1.f, activation, 0.f, 0.f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // per-thread scratchpads, above
+  return attr;
 }
 
 }  // namespace opsbench::models

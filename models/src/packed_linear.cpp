@@ -21,20 +21,6 @@ namespace {
 using dnnl::memory;
 using Dims = memory::dims;
 
-dnnl::algorithm algorithm_of(PackedLinear::Activation a) {
-  switch (a) {
-    case PackedLinear::Activation::kGeluErf:
-      return dnnl::algorithm::eltwise_gelu_erf;
-    case PackedLinear::Activation::kGeluTanh:
-      return dnnl::algorithm::eltwise_gelu_tanh;
-    case PackedLinear::Activation::kRelu:
-      return dnnl::algorithm::eltwise_relu;
-    case PackedLinear::Activation::kNone:
-      break;
-  }
-  return dnnl::algorithm::undef;
-}
-
 [[noreturn]] void rethrow(const dnnl::error& e, const char* what) {
   throw ModelError(std::string("oneDNN ") + what + " failed: " + e.what() + " (status " + std::to_string(e.status) +
                    ")");
@@ -73,13 +59,7 @@ struct PackedLinear::Impl {
     const memory::desc bias_md =
         bias.empty() ? memory::desc() : memory::desc({1, out}, memory::data_type::f32, memory::format_tag::ab);
     const memory::desc dst({rows, out}, memory::data_type::f32, Dims{ldy, 1});
-    dnnl::post_ops ops;
-    if (e.accumulate) ops.append_sum(1.f);
-    if (e.activation != Activation::kNone) ops.append_eltwise(1.f, algorithm_of(e.activation), 0.f, 0.f);
-    dnnl::primitive_attr attr;
-    attr.set_post_ops(ops);
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);  // per-thread scratchpads (onednn_engine.h)
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights_any, bias_md, dst), attr,
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights_any, bias_md, dst), onednn_matmul_attr(e),
                                           onednn_cpu_engine());
     Kernel k{dnnl::matmul(pd), pd.scratchpad_desc(), 0};
     k.packed = pack_for(pd.weights_desc());
@@ -188,14 +168,8 @@ void linear_unpacked(const float* x, std::int64_t rows, std::int64_t ldx, const 
     const Key key{rows, ldx, ldy, out, in, bias != nullptr, e.accumulate, static_cast<int>(e.activation)};
     auto it = kernels.find(key);
     if (it == kernels.end()) {
-      dnnl::post_ops ops;
-      if (e.accumulate) ops.append_sum(1.f);
-      if (e.activation != PackedLinear::Activation::kNone) ops.append_eltwise(1.f, algorithm_of(e.activation), 0.f, 0.f);
-      dnnl::primitive_attr attr;
-      attr.set_post_ops(ops);
-      attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
       const dnnl::matmul::primitive_desc pd(
-          dnnl::matmul::desc(src, weights, bias != nullptr ? bias_md : memory::desc(), dst), attr,
+          dnnl::matmul::desc(src, weights, bias != nullptr ? bias_md : memory::desc(), dst), onednn_matmul_attr(e),
           onednn_cpu_engine());
       it = kernels.emplace(key, std::make_pair(dnnl::matmul(pd), pd.scratchpad_desc())).first;
     }

@@ -14,9 +14,9 @@ namespace opsbench::models {
 class WeightRowWriter {
  public:
   virtual ~WeightRowWriter() = default;
-  // Rows [begin, end) of scale * W (the scale given when the writer was made) into w + begin * in,
-  // row stride in = the projection's in_features().
-  virtual void write(std::int64_t begin, std::int64_t end, float* w) const = 0;
+  // Rows [begin, end) of scale * W (the scale given when the writer was made), row-major with row
+  // stride in = the projection's in_features(), into `rows` (row `begin` at rows[0]).
+  virtual void write(std::int64_t begin, std::int64_t end, float* rows) const = 0;
 };
 
 }  // namespace opsbench::models
