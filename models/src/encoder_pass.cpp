@@ -375,31 +375,41 @@ void run_encoder_pass(std::vector<PackedEncoderLayer>& layers, const EncoderPass
   const std::int64_t most_tasks = std::max(rows, shape.batch * shape.heads);
   const int threads =
       omp_in_parallel() ? 1 : static_cast<int>(std::min<std::int64_t>(omp_get_max_threads(), most_tasks));
-  // Materialised weights: position k of every layer shares scratch buffer k, sized for the largest.
+  // Materialised weights: position k of every layer shares scratch buffer k, sized for the largest
+  // (all sizes first: growing a buffer moves it).
   std::int64_t inner_ld = 1;
   std::vector<std::vector<PassProduct*>> materialised(layers.size());
+  std::vector<std::pair<std::size_t, PassProduct*>> scratch_users;
+  std::vector<std::int64_t> scratch_floats;
   for (std::size_t l = 0; l < layers.size(); ++l) {
     inner_ld = std::max(inner_ld, layers[l].intermediate.out_features());
     const bool last_first = first_only && l + 1 == layers.size();
     const auto all = products_of(layers[l], shape, last_first);
-    if (scratch.weights.size() < all.size()) scratch.weights.resize(all.size());
+    if (scratch_floats.size() < all.size()) scratch_floats.resize(all.size(), 0);
     for (std::size_t k = 0; k < all.size(); ++k) {
       PassProduct& p = *all[k].first;
       if (p.packed != nullptr || p.writer == nullptr) continue;
+      // Fused blocks multiply all rows (column mode, more than one thread) or the one part (one
+      // thread); others run on row parts. The layout must suit each of those shapes.
       const std::int64_t product_rows = all[k].second;
-      // Fused blocks multiply all rows (column mode, more than one thread) or one row part (one thread),
-      // and only blocked weights oneDNN reads the same way whole or in blocks (blocked_weight.h).
       std::vector<std::int64_t> shapes = chunk_sizes(product_rows, threads);
-      const std::int64_t block_rows = threads > 1 ? product_rows : shapes.front();
-      const bool fuse = block_rows <= policy.most_fused_rows;
-      if (fuse && threads > 1) shapes.push_back(product_rows);
+      const bool fuse = (threads > 1 ? product_rows : shapes.front()) <= policy.most_fused_rows;
+      if (fuse) shapes = {product_rows};
       if (policy.blocked) p.layout = BlockedLayout::find(p.out, p.in, shapes);
-      p.fused = fuse && p.layout != nullptr;
-      if (p.fused) continue;
-      p.weight = grow(scratch.weights[k], p.layout ? static_cast<std::int64_t>(p.layout->floats()) : p.out * p.in);
+      if (fuse && p.layout) {
+        p.fused = true;
+        continue;
+      }
+      if (fuse && policy.blocked) p.layout = BlockedLayout::find(p.out, p.in, chunk_sizes(product_rows, threads));
+      const std::int64_t floats = p.layout ? static_cast<std::int64_t>(p.layout->floats()) : p.out * p.in;
+      scratch_floats[k] = std::max(scratch_floats[k], floats);
+      scratch_users.emplace_back(k, &p);
       materialised[l].push_back(&p);
     }
   }
+  if (scratch.weights.size() < scratch_floats.size()) scratch.weights.resize(scratch_floats.size());
+  for (std::size_t k = 0; k < scratch_floats.size(); ++k) grow(scratch.weights[k], scratch_floats[k]);
+  for (const auto& [k, p] : scratch_users) p->weight = scratch.weights[k].data();
   Pass pass{layers,
             shape.batch,
             shape.length,

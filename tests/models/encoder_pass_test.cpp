@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bert_fixture.h"
+#include "encoder_pass.h"
 #include "layer_norm_kernel.h"
 #include "lora.h"
 #include "pruning.h"
@@ -31,6 +32,12 @@ using opsbench::testing::WrappedProjection;
 struct ThreadCount {
   int saved = at::get_num_threads();
   ~ThreadCount() { at::set_num_threads(saved); }
+};
+
+// Restores the pass's materialise policy when a test section ends.
+struct PolicyGuard {
+  opsbench::models::MaterialisePolicy saved = opsbench::models::materialise_policy();
+  ~PolicyGuard() { opsbench::models::materialise_policy() = saved; }
 };
 
 }  // namespace
@@ -159,6 +166,13 @@ TEST_CASE("Encoder pass: QLoRA (NF4 base, LoRA on query and value) equals the op
       }
     }
   }
+  // Pruned NF4 MLPs: inner sizes that fill neither a block of 64 columns nor a tile of 16 inputs.
+  std::vector<std::int64_t> kept;
+  for (std::int64_t i = 0; i < 45; ++i) kept.push_back(i + i / 3);
+  for (BertModel* m : {&pass, &op_by_op}) {
+    opsbench::models::shrink_mlp(*m, 0, {0, 3, 5, 9, 10, 40});
+    opsbench::models::shrink_mlp(*m, 1, kept);
+  }
   // A LoRA slot over a dense base takes the pass too (its weight is written each forward).
   for (BertModel* m : {&pass, &op_by_op}) {
     BertModel dense = tiny_model(23, c);
@@ -170,15 +184,26 @@ TEST_CASE("Encoder pass: QLoRA (NF4 base, LoRA on query and value) equals the op
   torch::Tensor mask;
   const torch::Tensor ids = pass_inputs(&mask);
   ThreadCount restore;
-  for (int threads : {1, 2, 3}) {
-    CAPTURE(threads);
-    at::set_num_threads(threads);
-    const auto a = opsbench::models::bert_infer(pass, ids, mask);
-    const auto b = opsbench::models::bert_infer(op_by_op, ids, mask);
-    CHECK(max_diff(a.last_hidden_state, opsbench::models::bert_infer(pass, ids, mask).last_hidden_state) == 0.0);
-    CHECK(max_diff(a.last_hidden_state, b.last_hidden_state) < 1e-5);
-    c10::InferenceMode guard;
-    CHECK(max_diff(pass->pooled_output(ids, mask), b.pooled) < 1e-5);
+  PolicyGuard restore_policy;
+  // Every way of writing the weights: blocked and fused (the default at these 210 rows; column mode
+  // from two threads), blocked whole in stage M, plain rows.
+  struct Policy {
+    const char* name;
+    bool blocked;
+    std::int64_t most_fused_rows;
+  };
+  for (const Policy policy : {Policy{"fused", true, 512}, Policy{"stage M", true, 0}, Policy{"plain", false, 512}}) {
+    opsbench::models::materialise_policy() = {policy.blocked, policy.most_fused_rows};
+    for (int threads : {1, 2, 3}) {
+      CAPTURE(policy.name, threads);
+      at::set_num_threads(threads);
+      const auto a = opsbench::models::bert_infer(pass, ids, mask);
+      const auto b = opsbench::models::bert_infer(op_by_op, ids, mask);
+      CHECK(max_diff(a.last_hidden_state, opsbench::models::bert_infer(pass, ids, mask).last_hidden_state) == 0.0);
+      CHECK(max_diff(a.last_hidden_state, b.last_hidden_state) < 1e-5);
+      c10::InferenceMode guard;
+      CHECK(max_diff(pass->pooled_output(ids, mask), b.pooled) < 1e-5);
+    }
   }
 }
 
