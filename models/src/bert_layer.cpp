@@ -67,6 +67,14 @@ PassProduct stack(std::vector<PassProduct> parts) {
         if (lo < hi) writers[i]->write(lo - first_row[i], hi - first_row[i], w + (lo - begin) * in);
       }
     }
+    bool write_packed(std::int64_t begin, std::int64_t end, const BlockedLayout& layout,
+                      float* packed_block) const override {
+      for (std::size_t i = 0; i < writers.size(); ++i) {  // a block within one part only
+        if (begin >= first_row[i] && end <= first_row[i + 1])
+          return writers[i]->write_packed(begin - first_row[i], end - first_row[i], layout, packed_block);
+      }
+      return false;
+    }
   };
   PassProduct out;
   auto stacked = std::make_unique<Stacked>();

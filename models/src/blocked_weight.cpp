@@ -17,6 +17,8 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+#include "transpose16.h"
 #define OPSBENCH_BLOCKED_X86 1
 #endif
 
@@ -55,36 +57,6 @@ std::string implementation_for(const memory::desc& weights, std::int64_t out, st
 }
 
 #ifdef OPSBENCH_BLOCKED_X86
-// c[j][i] = r[i][j] for a 16 x 16 float tile in registers: pairs of rows interleaved, then pairs of
-// pairs, then 128-bit lanes exchanged twice. (The zero-masking forms: GCC 12 flags the unmasked
-// ones' undefined pass-through operand.)
-__attribute__((target("avx512f"))) void transpose16(__m512 r[16]) {
-  __m512 a[16], b[16];
-  for (int i = 0; i < 8; ++i) {
-    a[2 * i] = _mm512_maskz_unpacklo_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
-    a[2 * i + 1] = _mm512_maskz_unpackhi_ps(0xFFFF, r[2 * i], r[2 * i + 1]);
-  }
-  // b[4q + m], 128-bit lane L: column 4L + m of rows 4q..4q+3.
-  for (int q = 0; q < 4; ++q) {
-    const __m512d lo0 = _mm512_castps_pd(a[4 * q]), hi0 = _mm512_castps_pd(a[4 * q + 1]);
-    const __m512d lo1 = _mm512_castps_pd(a[4 * q + 2]), hi1 = _mm512_castps_pd(a[4 * q + 3]);
-    b[4 * q] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, lo0, lo1));
-    b[4 * q + 1] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, lo0, lo1));
-    b[4 * q + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, hi0, hi1));
-    b[4 * q + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, hi0, hi1));
-  }
-  // Column 4L + m takes lane L of b[m], b[4 + m], b[8 + m], b[12 + m].
-  for (int m = 0; m < 4; ++m) {
-    const __m512 d0 = _mm512_maskz_shuffle_f32x4(0xFFFF, b[m], b[4 + m], 0x44), d1 = _mm512_maskz_shuffle_f32x4(0xFFFF, b[m], b[4 + m], 0xEE);
-    const __m512 d2 = _mm512_maskz_shuffle_f32x4(0xFFFF, b[8 + m], b[12 + m], 0x44);
-    const __m512 d3 = _mm512_maskz_shuffle_f32x4(0xFFFF, b[8 + m], b[12 + m], 0xEE);
-    r[m] = _mm512_maskz_shuffle_f32x4(0xFFFF, d0, d2, 0x88);
-    r[4 + m] = _mm512_maskz_shuffle_f32x4(0xFFFF, d0, d2, 0xDD);
-    r[8 + m] = _mm512_maskz_shuffle_f32x4(0xFFFF, d1, d3, 0x88);
-    r[12 + m] = _mm512_maskz_shuffle_f32x4(0xFFFF, d1, d3, 0xDD);
-  }
-}
-
 // One 16 (in) x `out_block` tile: tile[kk * out_block + nn] = rows[nn * in + k0 + kk], zero past
 // `valid_rows` rows and past `in` columns. out_block is a multiple of 16.
 __attribute__((target("avx512f"))) void pack_tile_avx512(const float* rows, std::int64_t in, std::int64_t k0,
@@ -248,10 +220,25 @@ void blocked_matmul(std::uint64_t id, const memory::desc& weights, std::int64_t 
     return blocked_matmul(id, weights, columns, in, dense, rows, in, packed, bias, y, ldy, e);
   }
   if (ldy != columns) {
+    // A residual without activation is added while copying out (one pass over y, not two).
     float* dense = thread_buffer(1, rows * columns);
-    if (e.accumulate) copy_rows(y, ldy, dense, columns, rows, columns);
-    blocked_matmul(id, weights, columns, in, x, rows, ldx, packed, bias, dense, columns, e);
-    copy_rows(dense, columns, y, ldy, rows, columns);
+    const bool add_out = e.accumulate && e.activation == PackedLinear::Activation::kNone;
+    PackedLinear::Epilogue dense_e = e;
+    if (add_out) {
+      dense_e.accumulate = false;
+    } else if (e.accumulate) {
+      copy_rows(y, ldy, dense, columns, rows, columns);
+    }
+    blocked_matmul(id, weights, columns, in, x, rows, ldx, packed, bias, dense, columns, dense_e);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      float* to = y + r * ldy;
+      const float* from = dense + r * columns;
+      if (add_out) {
+        for (std::int64_t c = 0; c < columns; ++c) to[c] += from[c];
+      } else {
+        for (std::int64_t c = 0; c < columns; ++c) to[c] = from[c];
+      }
+    }
     return;
   }
   using Key = std::tuple<std::uint64_t, std::int64_t, bool, bool, int>;

@@ -42,6 +42,8 @@ class BlockedLayout {
   std::int64_t out_features() const { return out_; }
   std::int64_t in_features() const { return in_; }
   std::int64_t row_block() const { return out_block_; }
+  std::int64_t in_block() const { return in_block_; }    // 1 where in is not blocked
+  std::int64_t in_padded() const { return in_padded_; }  // in, rounded up to in_block
   std::int64_t blocks() const { return (out_ + out_block_ - 1) / out_block_; }
   std::int64_t columns(std::int64_t block) const { return std::min(out_block_, out_ - block * out_block_); }
   std::size_t floats() const { return floats_; }  // of the whole packed weight, padding included

@@ -72,17 +72,8 @@ float* rows_buffer(std::int64_t n) {
 
 // This thread's buffer for one packed weight block: 64-byte aligned, as oneDNN's own packed weights.
 float* block_buffer(std::int64_t n) {
-  struct Free {
-    void operator()(float* p) const { std::free(p); }
-  };
-  thread_local std::unique_ptr<float, Free> buffer;
-  thread_local std::int64_t size = 0;
-  if (size < n) {
-    buffer.reset(static_cast<float*>(std::aligned_alloc(64, (static_cast<std::size_t>(n) * 4 + 63) / 64 * 64)));
-    if (!buffer) throw std::bad_alloc();
-    size = n;
-  }
-  return buffer.get();
+  thread_local AlignedFloats buffer;
+  return buffer.grow(n);
 }
 
 // Block b of a fused product: written, packed into this thread's buffer and multiplied while it is
@@ -91,10 +82,12 @@ void apply_fused_block(const PassProduct& p, std::int64_t b, const float* x, std
                        float* y, std::int64_t ldy, Epilogue e) {
   const BlockedLayout& layout = *p.layout;
   const std::int64_t begin = b * layout.row_block();
-  float* rows = rows_buffer(layout.row_block() * p.in);
   float* block = block_buffer(layout.block_floats());
-  p.writer->write(begin, begin + layout.columns(b), rows);
-  layout.pack(b, rows, block);
+  if (!p.writer->write_packed(begin, begin + layout.columns(b), layout, block)) {
+    float* rows = rows_buffer(layout.row_block() * p.in);
+    p.writer->write(begin, begin + layout.columns(b), rows);
+    layout.pack(b, rows, block);
+  }
   layout.apply_block(b, x, x_rows, ldx, block, p.bias.empty() ? nullptr : p.bias.data() + begin, y + begin, ldy, e);
 }
 
@@ -176,9 +169,12 @@ struct Pass {
       if (p->layout) {
         const std::int64_t begin = task * p->layout->row_block();
         const std::int64_t end = std::min(p->out, begin + p->layout->row_block());
-        float* rows = rows_buffer((end - begin) * p->in);
-        p->writer->write(begin, end, rows);
-        p->layout->pack(task, rows, p->weight + p->layout->block_offset(task));
+        float* block = p->weight + p->layout->block_offset(task);
+        if (!p->writer->write_packed(begin, end, *p->layout, block)) {
+          float* rows = rows_buffer((end - begin) * p->in);
+          p->writer->write(begin, end, rows);
+          p->layout->pack(task, rows, block);
+        }
       } else {
         const Chunk c = chunk(task, parts, p->out);
         if (c.rows > 0) p->writer->write(c.begin, c.begin + c.rows, p->weight + c.begin * p->in);
@@ -351,6 +347,17 @@ class FirstError {
 
 }  // namespace
 
+void AlignedFloats::Free::operator()(float* p) const { std::free(p); }
+
+float* AlignedFloats::grow(std::int64_t n) {
+  if (n > size_) {
+    data_.reset(static_cast<float*>(std::aligned_alloc(64, (static_cast<std::size_t>(n) * sizeof(float) + 63) / 64 * 64)));
+    if (!data_) throw std::bad_alloc();
+    size_ = n;
+  }
+  return data_.get();
+}
+
 MaterialisePolicy& materialise_policy() {
   static MaterialisePolicy policy;
   return policy;
@@ -366,10 +373,6 @@ void run_encoder_pass(std::vector<PackedEncoderLayer>& layers, const EncoderPass
                      std::to_string(shape.length) + ", hidden " + std::to_string(h) + ", heads " +
                      std::to_string(shape.heads) + ")");
   }
-  const auto grow = [](std::vector<float>& v, std::int64_t n) {
-    if (static_cast<std::int64_t>(v.size()) < n) v.resize(static_cast<std::size_t>(n));
-    return v.data();
-  };
   // One part of the row-wise stages per thread; the team may come out smaller (then a thread takes
   // several parts), never larger.
   const std::int64_t most_tasks = std::max(rows, shape.batch * shape.heads);
@@ -408,7 +411,7 @@ void run_encoder_pass(std::vector<PackedEncoderLayer>& layers, const EncoderPass
     }
   }
   if (scratch.weights.size() < scratch_floats.size()) scratch.weights.resize(scratch_floats.size());
-  for (std::size_t k = 0; k < scratch_floats.size(); ++k) grow(scratch.weights[k], scratch_floats[k]);
+  for (std::size_t k = 0; k < scratch_floats.size(); ++k) scratch.weights[k].grow(scratch_floats[k]);
   for (const auto& [k, p] : scratch_users) p->weight = scratch.weights[k].data();
   Pass pass{layers,
             shape.batch,
@@ -419,11 +422,11 @@ void run_encoder_pass(std::vector<PackedEncoderLayer>& layers, const EncoderPass
             inner_ld,
             threads,
             x,
-            grow(scratch.qkv, rows * 3 * h),
-            grow(scratch.query, shape.batch * h),
-            grow(scratch.context, rows * h),
-            grow(scratch.attended, rows * h),
-            grow(scratch.inner, rows * inner_ld),
+            scratch.qkv.grow(rows * 3 * h),
+            scratch.query.grow(shape.batch * h),
+            scratch.context.grow(rows * h),
+            scratch.attended.grow(rows * h),
+            scratch.inner.grow(rows * inner_ld),
             first,
             mask_bias,
             first_only,

@@ -95,10 +95,26 @@ struct EncoderPassShape {
   std::int64_t batch = 0, length = 0, hidden = 0, heads = 0;
 };
 
+// A float buffer on 64-byte (cache line) boundaries, grown on demand (contents then lost). Aligned
+// because in column mode threads write neighbouring blocks of 64 columns of the same rows: a line
+// shared by two blocks would bounce between the cores.
+class AlignedFloats {
+ public:
+  float* grow(std::int64_t n);
+  float* data() const { return data_.get(); }
+
+ private:
+  struct Free {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float, Free> data_;
+  std::int64_t size_ = 0;
+};
+
 // Scratch buffers of the pass, grown on demand and reused across forwards.
 struct EncoderPassScratch {
-  std::vector<float> qkv, query, context, attended, inner;
-  std::vector<std::vector<float>> weights;  // materialised weights, one buffer per product position
+  AlignedFloats qkv, query, context, attended, inner;
+  std::vector<AlignedFloats> weights;  // materialised weights, one buffer per product position
 };
 
 // How the pass materialises weights. Process-wide; tests and benchmarks switch it to reach every

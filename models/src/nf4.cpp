@@ -10,11 +10,14 @@
 #include <cstring>
 #include <string>
 
-#if defined(__x86_64__) || defined(_M_X64)
+#if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+#include "transpose16.h"
 #define OPSBENCH_NF4_X86 1
 #endif
 
+#include "blocked_weight.h"
 #include "opsbench/core/error.h"
 #include "packed_linear.h"
 
@@ -90,23 +93,56 @@ void dequant_full_blocks_portable(const std::uint8_t* codes, const float* absmax
 
 #ifdef OPSBENCH_NF4_X86
 // AVX-512F: the 16 code values fill one register, so one permute looks up 16 nibbles at once.
+// The code values of the 16 elements packed in the 8 bytes at c.
+__attribute__((target("avx512f"), always_inline)) inline __m512 code_values16(const std::uint8_t* c, __m512 table) {
+  const __m128i bytes = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(c)));
+  const __m128i hi = _mm_srli_epi16(bytes, 4);
+  const __m128i lo = _mm_and_si128(bytes, _mm_set1_epi16(0x0f));
+  // element order within a byte: high nibble first
+  const __m256i nibbles = _mm256_set_m128i(_mm_unpackhi_epi16(hi, lo), _mm_unpacklo_epi16(hi, lo));
+  // The zero-masking forms: GCC 12 flags the unmasked ones' undefined pass-through operand.
+  const __m512i idx = _mm512_maskz_cvtepu16_epi32(0xFFFF, nibbles);
+  return _mm512_maskz_permutexvar_ps(0xFFFF, idx, table);
+}
+
 __attribute__((target("avx512f"))) void dequant_full_blocks_avx512(const std::uint8_t* codes, const float* absmax,
                                                                    float* out, std::int64_t b0, std::int64_t b1) {
   const __m512 table = _mm512_loadu_ps(nf4_code_values().data());
-  const __m128i low_mask = _mm_set1_epi16(0x0f);
   for (std::int64_t b = b0; b < b1; ++b) {
     const std::uint8_t* c = codes + b * (kNf4BlockSize / 2);
     float* o = out + b * kNf4BlockSize;
     const __m512 s = _mm512_set1_ps(absmax[b]);
     for (int k = 0; k < 4; ++k) {  // 8 bytes -> 16 values per step
-      const __m128i bytes = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(c + 8 * k)));
-      const __m128i hi = _mm_srli_epi16(bytes, 4);
-      const __m128i lo = _mm_and_si128(bytes, low_mask);
-      // element order within a byte: high nibble first
-      const __m256i nibbles = _mm256_set_m128i(_mm_unpackhi_epi16(hi, lo), _mm_unpacklo_epi16(hi, lo));
-      // The zero-masking forms: GCC 12 flags the unmasked ones' undefined pass-through operand.
-      const __m512i idx = _mm512_maskz_cvtepu16_epi32(0xFFFF, nibbles);
-      _mm512_storeu_ps(o + 16 * k, _mm512_mul_ps(_mm512_maskz_permutexvar_ps(0xFFFF, idx, table), s));
+      _mm512_storeu_ps(o + 16 * k, _mm512_mul_ps(code_values16(c + 8 * k, table), s));
+    }
+  }
+}
+
+// Rows [begin, begin + rows) of the [*, in] weight, times `scale` (as a second multiplication, the
+// bits the row writer gives), straight into one block of a blocked layout with inner blocks of 16
+// inputs x `out_block` rows: 16 x 16 tiles dequantised into registers and transposed there. Needs
+// in % 16 == 0, so that 16 inputs of a row lie in one NF4 block.
+__attribute__((target("avx512f"))) void dequant_packed_avx512(const std::uint8_t* codes, const float* absmax,
+                                                              std::int64_t in, std::int64_t begin, std::int64_t rows,
+                                                              std::int64_t out_block, std::int64_t in_padded,
+                                                              float scale, float* packed_block) {
+  const __m512 table = _mm512_loadu_ps(nf4_code_values().data());
+  const __m512 s = _mm512_set1_ps(scale);
+  for (std::int64_t k0 = 0; k0 < in_padded; k0 += 16) {
+    float* tile = packed_block + k0 * out_block;
+    for (std::int64_t n0 = 0; n0 < out_block; n0 += 16) {
+      __m512 r[16];
+      for (int i = 0; i < 16; ++i) {
+        const std::int64_t e = (begin + n0 + i) * in + k0;  // flat index of the run's first element
+        if (n0 + i < rows && k0 < in) {
+          const __m512 v = _mm512_mul_ps(code_values16(codes + e / 2, table), _mm512_set1_ps(absmax[e / kNf4BlockSize]));
+          r[i] = scale == 1.f ? v : _mm512_mul_ps(v, s);
+        } else {
+          r[i] = _mm512_setzero_ps();
+        }
+      }
+      transpose16(r);
+      for (int kk = 0; kk < 16; ++kk) _mm512_storeu_ps(tile + kk * out_block + n0, r[kk]);
     }
   }
 }
@@ -448,6 +484,18 @@ std::unique_ptr<WeightRowWriter> Nf4ProjectionImpl::weight_rows(float scale) con
       const std::uint8_t byte = codes[i / 2];
       const int code = (i % 2 == 0) ? (byte >> 4) : (byte & 15);
       *to = nf4_code_values()[static_cast<std::size_t>(code)] * absmax[i / kNf4BlockSize];
+    }
+    bool write_packed(std::int64_t begin, std::int64_t end, const BlockedLayout& layout,
+                      float* packed_block) const override {
+#ifdef OPSBENCH_NF4_X86
+      if (!have_avx512() || layout.in_block() != 16 || layout.row_block() % 16 != 0 || in % 16 != 0) return false;
+      dequant_packed_avx512(codes, absmax, in, begin, end - begin, layout.row_block(), layout.in_padded(), scale,
+                            packed_block);
+      return true;
+#else
+      (void)begin, (void)end, (void)layout, (void)packed_block;
+      return false;
+#endif
     }
     void write(std::int64_t begin, std::int64_t end, float* out) const override {
       const std::int64_t e0 = begin * in, e1 = end * in;

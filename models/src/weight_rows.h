@@ -11,12 +11,22 @@
 
 namespace opsbench::models {
 
+class BlockedLayout;  // blocked_weight.h
+
 class WeightRowWriter {
  public:
   virtual ~WeightRowWriter() = default;
   // Rows [begin, end) of scale * W (the scale given when the writer was made), row-major with row
   // stride in = the projection's in_features(), into `rows` (row `begin` at rows[0]).
   virtual void write(std::int64_t begin, std::int64_t end, float* rows) const = 0;
+  // The same rows straight into one block of `layout` (end - begin <= layout.row_block()), into
+  // `packed_block` with the block's padding, the same bits layout.pack() writes from write()'s rows.
+  // Returns false where this writer cannot (the default): then write rows and pack them.
+  virtual bool write_packed(std::int64_t begin, std::int64_t end, const BlockedLayout& layout,
+                            float* packed_block) const {
+    (void)begin, (void)end, (void)layout, (void)packed_block;
+    return false;
+  }
 };
 
 }  // namespace opsbench::models
