@@ -14,7 +14,9 @@
 //   else nullptr (then read the plain weight, linear_unpacked). Results are cached for the process;
 //   call from outside parallel regions.
 //   The layout is a sequence of independent blocks of `row_block()` weight rows (out features; the
-//   last block may hold fewer), each one contiguous run of block_floats() values, padding included.
+//   last block may hold fewer), each one contiguous run of block_floats() values, padding included:
+//   the block's rows of W transposed, [in_padded(), row_block()] row-major, zero past `in` and past
+//   the weight's last row (both accepted layouts lay a block out so).
 //   pack() writes one block from plain rows; threads may pack different blocks at once.
 //   apply() is linear_unpacked (packed_linear.h) with the whole weight in this layout; apply_block()
 //   the same for the output columns of one block, with that block alone (so a block can be

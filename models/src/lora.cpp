@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "blocked_weight.h"
 #include "nf4.h"
 #include "opsbench/core/error.h"
 
@@ -93,20 +94,33 @@ std::unique_ptr<WeightRowWriter> LoraProjectionImpl::weight_rows(float scale) co
   if (!base || !lora_A.device().is_cpu() || lora_A.scalar_type() != torch::kFloat) return nullptr;
   struct Rows : WeightRowWriter {
     std::unique_ptr<WeightRowWriter> base;
-    torch::Tensor a_t, b_t;  // A [r, in], B [out, r], contiguous, kept alive for the pass
-    std::int64_t r = 0, in = 0;
+    torch::Tensor a_t, b_t;    // A [r, in], B [out, r], contiguous, kept alive for the pass
+    torch::Tensor at_t, bt_t;  // their transposes, contiguous: A^T [in, r], B^T [r, out]
+    std::int64_t r = 0, in = 0, out = 0;
     float alpha = 1.f;
-    void write(std::int64_t begin, std::int64_t end, float* out) const override {
-      base->write(begin, end, out);
-      add_product(b_t.data_ptr<float>() + begin * r, end - begin, r, a_t.data_ptr<float>(), in, alpha, out, in);
+    void write(std::int64_t begin, std::int64_t end, float* rows) const override {
+      base->write(begin, end, rows);
+      add_product(b_t.data_ptr<float>() + begin * r, end - begin, r, a_t.data_ptr<float>(), in, alpha, rows, in);
+    }
+    // A block of a blocked layout holds its rows of W transposed, [in padded, row_block] row-major
+    // (blocked_weight.h), so B A adds there as A^T B^T (the padding left zero).
+    bool write_packed(std::int64_t begin, std::int64_t end, const BlockedLayout& layout,
+                      float* packed_block) const override {
+      if (!base->write_packed(begin, end, layout, packed_block)) return false;
+      add_product(at_t.data_ptr<float>(), in, r, bt_t.data_ptr<float>() + begin, end - begin, alpha, packed_block,
+                  layout.row_block(), out);
+      return true;
     }
   };
   auto rows = std::make_unique<Rows>();
   rows->base = std::move(base);
   rows->a_t = lora_A.detach().contiguous();
   rows->b_t = lora_B.detach().contiguous();
+  rows->at_t = rows->a_t.t().contiguous();
+  rows->bt_t = rows->b_t.t().contiguous();
   rows->r = lora_A.size(0);
   rows->in = lora_A.size(1);
+  rows->out = lora_B.size(0);
   rows->alpha = static_cast<float>(scaling_ * scale);
   return rows;
 }

@@ -31,22 +31,26 @@ inline dnnl::stream& onednn_thread_stream() {
   return stream;
 }
 
-// A scratchpad memory for `desc` (from primitive_desc::scratchpad_desc()) on this thread's buffer,
-// grown as needed and kept for the thread's life: valid until the next call on the same thread.
-inline dnnl::memory onednn_thread_scratchpad(const dnnl::memory::desc& desc) {
+// This thread's scratchpad buffer of at least `bytes`, grown as needed and kept for the thread's
+// life: valid until the next call on the same thread.
+inline void* onednn_thread_scratchpad_buffer(std::size_t bytes) {
   struct Free {
     void operator()(void* p) const { std::free(p); }
   };
   thread_local std::unique_ptr<void, Free> buffer;
   thread_local std::size_t capacity = 0;
-  const std::size_t bytes = desc.get_size();
   if (bytes > capacity) {
     const std::size_t rounded = (bytes + 4095) / 4096 * 4096;
     buffer.reset(std::aligned_alloc(64, rounded));
     if (!buffer) throw std::bad_alloc();
     capacity = rounded;
   }
-  return dnnl::memory(desc, onednn_cpu_engine(), buffer.get());
+  return buffer.get();
+}
+
+// A scratchpad memory for `desc` (from primitive_desc::scratchpad_desc()) on this thread's buffer.
+inline dnnl::memory onednn_thread_scratchpad(const dnnl::memory::desc& desc) {
+  return dnnl::memory(desc, onednn_cpu_engine(), onednn_thread_scratchpad_buffer(desc.get_size()));
 }
 
 // Runs `primitive` on this thread's stream, with this thread's scratchpad when `scratchpad` is not

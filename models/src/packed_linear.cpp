@@ -185,19 +185,20 @@ void linear_unpacked(const float* x, std::int64_t rows, std::int64_t ldx, const 
 }
 
 void add_product(const float* x, std::int64_t rows, std::int64_t k, const float* w, std::int64_t n, float alpha,
-                 float* y, std::int64_t ldy) {
+                 float* y, std::int64_t ldy, std::int64_t ldw) {
   if (rows == 0) return;
-  if (rows < 0 || k <= 0 || n <= 0 || ldy < n) {
+  if (ldw == 0) ldw = n;
+  if (rows < 0 || k <= 0 || n <= 0 || ldy < n || ldw < n) {
     throw ModelError("add_product: bad shape (rows " + std::to_string(rows) + ", k " + std::to_string(k) + ", n " +
-                     std::to_string(n) + ", ldy " + std::to_string(ldy) + ")");
+                     std::to_string(n) + ", ldy " + std::to_string(ldy) + ", ldw " + std::to_string(ldw) + ")");
   }
-  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, float>;
+  using Key = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, float>;
   thread_local std::map<Key, std::pair<dnnl::matmul, memory::desc>> kernels;
   const memory::desc src({rows, k}, memory::data_type::f32, memory::format_tag::ab);
-  const memory::desc weights({k, n}, memory::data_type::f32, memory::format_tag::ab);
+  const memory::desc weights({k, n}, memory::data_type::f32, Dims{ldw, 1});
   const memory::desc dst({rows, n}, memory::data_type::f32, Dims{ldy, 1});
   try {
-    const Key key{rows, k, n, ldy, alpha};
+    const Key key{rows, k, n, ldy, ldw, alpha};
     auto it = kernels.find(key);
     if (it == kernels.end()) {
       dnnl::post_ops ops;

@@ -68,11 +68,11 @@ void linear_unpacked(const float* x, std::int64_t rows, std::int64_t ldx, const 
                      std::int64_t out, std::int64_t in, float* y, std::int64_t ldy,
                      PackedLinear::Epilogue epilogue = {});
 
-// y[rows, n] += alpha * x[rows, k] w[k, n], all row-major (x row stride k, w row stride n, y row
-// stride ldy >= n), through oneDNN: the LoRA update B A written into a weight (lora.cpp). Safe on
-// several threads at once.
+// y[rows, n] += alpha * x[rows, k] w[k, n], all row-major (x row stride k, w row stride ldw >= n,
+// or n when 0; y row stride ldy >= n), through oneDNN: the LoRA update B A written into a weight
+// (lora.cpp). Safe on several threads at once.
 void add_product(const float* x, std::int64_t rows, std::int64_t k, const float* w, std::int64_t n, float alpha,
-                 float* y, std::int64_t ldy);
+                 float* y, std::int64_t ldy, std::int64_t ldw = 0);
 
 }  // namespace opsbench::models
 
