@@ -9,6 +9,10 @@
 //   4 NF4 base + double quantisation + LoRA, 5 merged float32 with 50% of the MLP neurons pruned.
 // BM_QloraOverMerged/<batch>: merged and NF4 + LoRA forwards alternated in one loop, so that load
 // from other processes hits both alike; reports both medians and their ratio (the figure to quote).
+// BM_QloraPolicy/<batch>/<policy>: the same under each way the encoder pass can write the NF4 and
+// LoRA weights (encoder_pass.h, MaterialisePolicy): 0 the default (fused blocks up to 512 rows per
+// block product, whole blocked weights above), 1 whole blocked weights always (stage M), 2 plain
+// rows (oneDNN re-packs them inside every product).
 // BM_Dequantise/<simd>: dequantising all 36 NF4 weights of the stack once (what variant 1 adds to a
 // forward), AVX-512 lookup vs the portable byte table.
 #include <ATen/Parallel.h>
@@ -22,6 +26,7 @@
 #include <vector>
 
 #include "bert.h"
+#include "encoder_pass.h"
 #include "lora.h"
 #include "nf4.h"
 #include "pruning.h"
@@ -111,7 +116,10 @@ double median(std::vector<double> v) {
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
-void BM_QloraOverMerged(benchmark::State& state) {
+void qlora_over_merged(benchmark::State& state, std::int64_t policy) {
+  const MaterialisePolicy saved = materialise_policy();  // restored at the end
+  if (policy == 1) materialise_policy().most_fused_rows = 0;
+  if (policy == 2) materialise_policy().blocked = false;
   const Inputs in = make_inputs(state.range(0));
   BertModel& merged = variant_model(0);
   BertModel& qlora = variant_model(1);
@@ -152,11 +160,21 @@ void BM_QloraOverMerged(benchmark::State& state) {
   state.counters["merged_cpu_ms"] = median(cm);
   state.counters["qlora_cpu_ms"] = median(cq);
   state.counters["cpu_ratio"] = median(cq) / median(cm);
+  materialise_policy() = saved;
 }
+void BM_QloraOverMerged(benchmark::State& state) { qlora_over_merged(state, 0); }
 BENCHMARK(BM_QloraOverMerged)
     ->Arg(1)
     ->Arg(8)
     ->ArgName("batch")
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(8.0)
+    ->UseRealTime();
+
+void BM_QloraPolicy(benchmark::State& state) { qlora_over_merged(state, state.range(1)); }
+BENCHMARK(BM_QloraPolicy)
+    ->ArgsProduct({{1, 8}, {0, 1, 2}})
+    ->ArgNames({"batch", "policy"})
     ->Unit(benchmark::kMillisecond)
     ->MinTime(8.0)
     ->UseRealTime();

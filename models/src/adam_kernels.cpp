@@ -1,4 +1,5 @@
-// Fused Adam loops (see adam_kernels.h). Compiled with -fno-math-errno so sqrt vectorises.
+// Fused Adam loops (see adam_kernels.h). Compiled with -fno-math-errno so sqrt vectorises, and with
+// -ffp-contract=off so the AVX-512, AVX2 and baseline clones round alike (no fused multiply-adds).
 #include "adam_kernels.h"
 
 #include <cmath>
