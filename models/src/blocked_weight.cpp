@@ -64,14 +64,9 @@ __attribute__((target("avx512f"))) void pack_tile_avx512(const float* rows, std:
                                                          float* tile) {
   const std::int64_t width = std::min<std::int64_t>(16, in - k0);
   const __mmask16 columns = static_cast<__mmask16>((1u << width) - 1u);
-  for (std::int64_t n0 = 0; n0 < out_block; n0 += 16) {
-    __m512 r[16];
-    for (int i = 0; i < 16; ++i) {
-      r[i] = n0 + i < valid_rows ? _mm512_maskz_loadu_ps(columns, rows + (n0 + i) * in + k0) : _mm512_setzero_ps();
-    }
-    transpose16(r);
-    for (int kk = 0; kk < 16; ++kk) _mm512_storeu_ps(tile + kk * out_block + n0, r[kk]);
-  }
+  store_tile16(out_block, tile, [&](std::int64_t n) __attribute__((target("avx512f"))) {
+    return n < valid_rows ? _mm512_maskz_loadu_ps(columns, rows + n * in + k0) : _mm512_setzero_ps();
+  });
 }
 
 bool have_avx512() {

@@ -129,21 +129,12 @@ __attribute__((target("avx512f"))) void dequant_packed_avx512(const std::uint8_t
   const __m512 table = _mm512_loadu_ps(nf4_code_values().data());
   const __m512 s = _mm512_set1_ps(scale);
   for (std::int64_t k0 = 0; k0 < in_padded; k0 += 16) {
-    float* tile = packed_block + k0 * out_block;
-    for (std::int64_t n0 = 0; n0 < out_block; n0 += 16) {
-      __m512 r[16];
-      for (int i = 0; i < 16; ++i) {
-        const std::int64_t e = (begin + n0 + i) * in + k0;  // flat index of the run's first element
-        if (n0 + i < rows && k0 < in) {
-          const __m512 v = _mm512_mul_ps(code_values16(codes + e / 2, table), _mm512_set1_ps(absmax[e / kNf4BlockSize]));
-          r[i] = scale == 1.f ? v : _mm512_mul_ps(v, s);
-        } else {
-          r[i] = _mm512_setzero_ps();
-        }
-      }
-      transpose16(r);
-      for (int kk = 0; kk < 16; ++kk) _mm512_storeu_ps(tile + kk * out_block + n0, r[kk]);
-    }
+    store_tile16(out_block, packed_block + k0 * out_block, [&](std::int64_t n) __attribute__((target("avx512f"))) {
+      if (n >= rows || k0 >= in) return _mm512_setzero_ps();
+      const std::int64_t e = (begin + n) * in + k0;  // flat index of the run's first element
+      const __m512 v = _mm512_mul_ps(code_values16(codes + e / 2, table), _mm512_set1_ps(absmax[e / kNf4BlockSize]));
+      return scale == 1.f ? v : _mm512_mul_ps(v, s);
+    });
   }
 }
 

@@ -1,5 +1,6 @@
-// transpose16: a 16 x 16 float tile transposed in AVX-512 registers (private to models/; used where
-// weights are written into oneDNN's blocked layout: blocked_weight.cpp, nf4.cpp).
+// transpose16: a 16 x 16 float tile transposed in AVX-512 registers, and store_tile16, one tile of a
+// blocked weight layout written through it (private to models/; used where weights are written
+// into oneDNN's blocked layout: blocked_weight.cpp, nf4.cpp).
 //
 // Contract: r[i] holds row i of the tile on entry and column i on exit (r[j][i] = old r[i][j]).
 // Call only from code compiled or marked for avx512f, on x86-64 with GCC or Clang.
@@ -7,6 +8,8 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+#include <cstdint>
 
 namespace opsbench::models {
 
@@ -37,6 +40,20 @@ __attribute__((target("avx512f"), always_inline)) inline void transpose16(__m512
     r[4 + m] = _mm512_maskz_shuffle_f32x4(0xFFFF, d0, d2, 0xDD);
     r[8 + m] = _mm512_maskz_shuffle_f32x4(0xFFFF, d1, d3, 0x88);
     r[12 + m] = _mm512_maskz_shuffle_f32x4(0xFFFF, d1, d3, 0xDD);
+  }
+}
+
+// One tile of 16 inputs x `out_block` weight rows (a multiple of 16) in a blocked weight layout:
+// tile[kk * out_block + n] = row(n)[kk], where row(n) gives the tile's 16 inputs of weight row n as
+// a register (zero for rows past the weight's end). Rows are taken 16 at a time and transposed.
+template <typename Row>
+__attribute__((target("avx512f"), always_inline)) inline void store_tile16(std::int64_t out_block, float* tile,
+                                                                          const Row& row) {
+  for (std::int64_t n0 = 0; n0 < out_block; n0 += 16) {
+    __m512 r[16];
+    for (int i = 0; i < 16; ++i) r[i] = row(n0 + i);
+    transpose16(r);
+    for (int kk = 0; kk < 16; ++kk) _mm512_storeu_ps(tile + kk * out_block + n0, r[kk]);
   }
 }
 
