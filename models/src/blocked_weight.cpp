@@ -60,13 +60,13 @@ std::string implementation_for(const memory::desc& weights, std::int64_t out, st
 // One 16 (in) x `out_block` tile: tile[kk * out_block + nn] = rows[nn * in + k0 + kk], zero past
 // `valid_rows` rows and past `in` columns. out_block is a multiple of 16.
 __attribute__((target("avx512f"))) void pack_tile_avx512(const float* rows, std::int64_t in, std::int64_t k0,
-                                                         std::int64_t valid_rows, std::int64_t out_block,
-                                                         float* tile) {
+                                                         std::int64_t valid_rows, std::int64_t out_block, float* tile) {
   const std::int64_t width = std::min<std::int64_t>(16, in - k0);
   const __mmask16 columns = static_cast<__mmask16>((1u << width) - 1u);
-  store_tile16(out_block, tile, [&](std::int64_t n) __attribute__((target("avx512f"))) {
-    return n < valid_rows ? _mm512_maskz_loadu_ps(columns, rows + n * in + k0) : _mm512_setzero_ps();
-  });
+  store_tile16(
+      out_block, tile, [&](std::int64_t n) __attribute__((target("avx512f"))) {
+        return n < valid_rows ? _mm512_maskz_loadu_ps(columns, rows + n * in + k0) : _mm512_setzero_ps();
+      });
 }
 
 bool have_avx512() {
@@ -107,8 +107,8 @@ std::shared_ptr<const BlockedLayout> BlockedLayout::find(std::int64_t out, std::
       writable = false;
     }
     // Blocks of out features outermost, each one contiguous run: what pack() writes.
-    writable = writable && blocking.strides[0] == in_block * out_block &&
-               blocking.strides[1] == d.padded_dims[0] * out_block;
+    writable =
+        writable && blocking.strides[0] == in_block * out_block && blocking.strides[1] == d.padded_dims[0] * out_block;
     // One block's layout: the same with `columns` out features and no other block.
     const auto block_desc = [&](std::int64_t columns) {
       dnnl_memory_desc_t b = d;
@@ -259,9 +259,14 @@ void blocked_matmul(std::uint64_t id, const memory::desc& weights, std::int64_t 
           dnnl::matmul::desc(src, weights, bias != nullptr ? bias_md : memory::desc(), dst), onednn_matmul_attr(e),
           onednn_cpu_engine());
       const dnnl::engine& engine = onednn_cpu_engine();
-      Kernel k{dnnl::matmul(pd), pd.scratchpad_desc().get_size(), memory(src, engine, DNNL_MEMORY_NONE),
-               memory(weights, engine, DNNL_MEMORY_NONE), memory(dst, engine, DNNL_MEMORY_NONE),
-               memory(bias_md, engine, DNNL_MEMORY_NONE), memory(pd.scratchpad_desc(), engine, DNNL_MEMORY_NONE), {}};
+      Kernel k{dnnl::matmul(pd),
+               pd.scratchpad_desc().get_size(),
+               memory(src, engine, DNNL_MEMORY_NONE),
+               memory(weights, engine, DNNL_MEMORY_NONE),
+               memory(dst, engine, DNNL_MEMORY_NONE),
+               memory(bias_md, engine, DNNL_MEMORY_NONE),
+               memory(pd.scratchpad_desc(), engine, DNNL_MEMORY_NONE),
+               {}};
       k.args = {{DNNL_ARG_SRC, k.src}, {DNNL_ARG_WEIGHTS, k.weights}, {DNNL_ARG_DST, k.dst}};
       if (bias != nullptr) k.args.emplace(DNNL_ARG_BIAS, k.bias);
       if (k.scratchpad_bytes > 0) k.args.emplace(DNNL_ARG_SCRATCHPAD, k.scratchpad);
@@ -283,8 +288,8 @@ void blocked_matmul(std::uint64_t id, const memory::desc& weights, std::int64_t 
 
 }  // namespace
 
-void BlockedLayout::apply(const float* x, std::int64_t rows, std::int64_t ldx, const float* packed,
-                          const float* bias, float* y, std::int64_t ldy, PackedLinear::Epilogue e) const {
+void BlockedLayout::apply(const float* x, std::int64_t rows, std::int64_t ldx, const float* packed, const float* bias,
+                          float* y, std::int64_t ldy, PackedLinear::Epilogue e) const {
   blocked_matmul(3 * id_, desc_->weights, out_, in_, x, rows, ldx, packed, bias, y, ldy, e);
 }
 

@@ -351,7 +351,8 @@ void AlignedFloats::Free::operator()(float* p) const { std::free(p); }
 
 float* AlignedFloats::grow(std::int64_t n) {
   if (n > size_) {
-    data_.reset(static_cast<float*>(std::aligned_alloc(64, (static_cast<std::size_t>(n) * sizeof(float) + 63) / 64 * 64)));
+    data_.reset(
+        static_cast<float*>(std::aligned_alloc(64, (static_cast<std::size_t>(n) * sizeof(float) + 63) / 64 * 64)));
     if (!data_) throw std::bad_alloc();
     size_ = n;
   }

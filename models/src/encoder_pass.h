@@ -61,7 +61,7 @@ struct PassProduct {
   std::unique_ptr<WeightRowWriter> writer;  // when not packed
   std::vector<float> bias;                  // when not packed: the (scaled) bias, or empty
   std::int64_t out = 0, in = 0;
-  float* weight = nullptr;                     // set by the pass: the scratch the writer fills
+  float* weight = nullptr;                      // set by the pass: the scratch the writer fills
   std::shared_ptr<const BlockedLayout> layout;  // set by the pass: the scratch's layout, or null (plain)
   bool fused = false;                           // set by the pass: blocks written as multiplied
 

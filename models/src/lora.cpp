@@ -2,13 +2,13 @@
 #ifdef OPSBENCH_HAVE_TORCH
 
 #include "lora.h"
-#include "packed_linear.h"
 
 #include <cmath>
 
 #include "blocked_weight.h"
 #include "nf4.h"
 #include "opsbench/core/error.h"
+#include "packed_linear.h"
 
 namespace opsbench::models {
 

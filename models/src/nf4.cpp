@@ -129,12 +129,14 @@ __attribute__((target("avx512f"))) void dequant_packed_avx512(const std::uint8_t
   const __m512 table = _mm512_loadu_ps(nf4_code_values().data());
   const __m512 s = _mm512_set1_ps(scale);
   for (std::int64_t k0 = 0; k0 < in_padded; k0 += 16) {
-    store_tile16(out_block, packed_block + k0 * out_block, [&](std::int64_t n) __attribute__((target("avx512f"))) {
-      if (n >= rows || k0 >= in) return _mm512_setzero_ps();
-      const std::int64_t e = (begin + n) * in + k0;  // flat index of the run's first element
-      const __m512 v = _mm512_mul_ps(code_values16(codes + e / 2, table), _mm512_set1_ps(absmax[e / kNf4BlockSize]));
-      return scale == 1.f ? v : _mm512_mul_ps(v, s);
-    });
+    store_tile16(
+        out_block, packed_block + k0 * out_block, [&](std::int64_t n) __attribute__((target("avx512f"))) {
+          if (n >= rows || k0 >= in) return _mm512_setzero_ps();
+          const std::int64_t e = (begin + n) * in + k0;  // flat index of the run's first element
+          const __m512 v =
+              _mm512_mul_ps(code_values16(codes + e / 2, table), _mm512_set1_ps(absmax[e / kNf4BlockSize]));
+          return scale == 1.f ? v : _mm512_mul_ps(v, s);
+        });
   }
 }
 
@@ -189,8 +191,8 @@ torch::Tensor linear_no_graph(const torch::Tensor& x, const torch::Tensor& w, co
   std::vector<std::int64_t> sizes = x.sizes().vec();
   sizes.back() = out;
   torch::Tensor y = torch::empty(sizes, x.options());
-  linear_unpacked(x2.data_ptr<float>(), x2.size(0), in, w.data_ptr<float>(), b.defined() ? b.data_ptr<float>() : nullptr,
-                  out, in, y.data_ptr<float>(), out);
+  linear_unpacked(x2.data_ptr<float>(), x2.size(0), in, w.data_ptr<float>(),
+                  b.defined() ? b.data_ptr<float>() : nullptr, out, in, y.data_ptr<float>(), out);
   return y;
 }
 
@@ -496,8 +498,8 @@ std::unique_ptr<WeightRowWriter> Nf4ProjectionImpl::weight_rows(float scale) con
         for (std::int64_t i = e0; i < e1; ++i) element(i, out + (i - e0));
       } else {
         for (std::int64_t i = e0; i < b0 * kNf4BlockSize; ++i) element(i, out + (i - e0));
-        dequant_full_blocks(codes + b0 * (kNf4BlockSize / 2), absmax + b0, out + (b0 * kNf4BlockSize - e0), 0,
-                            b1 - b0, true);
+        dequant_full_blocks(codes + b0 * (kNf4BlockSize / 2), absmax + b0, out + (b0 * kNf4BlockSize - e0), 0, b1 - b0,
+                            true);
         for (std::int64_t i = b1 * kNf4BlockSize; i < e1; ++i) element(i, out + (i - e0));
       }
       if (scale != 1.f) {

@@ -127,8 +127,8 @@ void PackedLinear::apply(const float* x, std::int64_t rows, std::int64_t ldx, fl
   auto found = impl_->kernels.find(key);
   if (found == impl_->kernels.end()) {
     if (omp_in_parallel()) {
-      throw ModelError("PackedLinear: shape (rows " + std::to_string(rows) + ", ldx " + std::to_string(ldx) +
-                       ", ldy " + std::to_string(ldy) + ") was not prepared before the parallel region");
+      throw ModelError("PackedLinear: shape (rows " + std::to_string(rows) + ", ldx " + std::to_string(ldx) + ", ldy " +
+                       std::to_string(ldy) + ") was not prepared before the parallel region");
     }
     prepare(rows, ldx, ldy, e);
     found = impl_->kernels.find(key);
@@ -210,9 +210,10 @@ void add_product(const float* x, std::int64_t rows, std::int64_t k, const float*
       const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights, dst), attr, onednn_cpu_engine());
       it = kernels.emplace(key, std::make_pair(dnnl::matmul(pd), pd.scratchpad_desc())).first;
     }
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(src, onednn_cpu_engine(), const_cast<float*>(x))},
-                                         {DNNL_ARG_WEIGHTS, memory(weights, onednn_cpu_engine(), const_cast<float*>(w))},
-                                         {DNNL_ARG_DST, memory(dst, onednn_cpu_engine(), y)}};
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, memory(src, onednn_cpu_engine(), const_cast<float*>(x))},
+        {DNNL_ARG_WEIGHTS, memory(weights, onednn_cpu_engine(), const_cast<float*>(w))},
+        {DNNL_ARG_DST, memory(dst, onednn_cpu_engine(), y)}};
     onednn_execute(it->second.first, it->second.second, args);
   } catch (const dnnl::error& err) {
     rethrow(err, "matmul (added product)");

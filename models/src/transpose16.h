@@ -48,7 +48,7 @@ __attribute__((target("avx512f"), always_inline)) inline void transpose16(__m512
 // a register (zero for rows past the weight's end). Rows are taken 16 at a time and transposed.
 template <typename Row>
 __attribute__((target("avx512f"), always_inline)) inline void store_tile16(std::int64_t out_block, float* tile,
-                                                                          const Row& row) {
+                                                                           const Row& row) {
   for (std::int64_t n0 = 0; n0 < out_block; n0 += 16) {
     __m512 r[16];
     for (int i = 0; i < 16; ++i) r[i] = row(n0 + i);

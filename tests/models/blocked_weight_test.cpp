@@ -61,9 +61,8 @@ TEST_CASE("BlockedLayout: packed weights multiply as the plain ones, whole and b
     const torch::Tensor x_wide = torch::randn({shape.rows, shape.in + 5});
     const torch::Tensor x = x_wide.narrow(1, 0, shape.in);
     const torch::Tensor residual = torch::randn({shape.rows, shape.out});
-    const torch::Tensor want =
-        torch::relu(x.to(torch::kDouble).matmul(w.to(torch::kDouble).t()) + bias.to(torch::kDouble) +
-                    residual.to(torch::kDouble));
+    const torch::Tensor want = torch::relu(x.to(torch::kDouble).matmul(w.to(torch::kDouble).t()) +
+                                           bias.to(torch::kDouble) + residual.to(torch::kDouble));
     PackedLinear::Epilogue e;
     e.accumulate = true;
     e.activation = PackedLinear::Activation::kRelu;
@@ -95,8 +94,7 @@ TEST_CASE("BlockedLayout: bad shapes are refused with the shape named", "[models
   const auto layout = BlockedLayout::find(32, 16, {4});
   if (!layout) return;
   std::vector<float> packed(layout->floats()), x(4 * 16), y(4 * 32);
-  CHECK_THROWS_WITH(layout->apply(x.data(), 4, 8, packed.data(), nullptr, y.data(), 32, {}),
-                    Catch::Contains("ldx 8"));
+  CHECK_THROWS_WITH(layout->apply(x.data(), 4, 8, packed.data(), nullptr, y.data(), 32, {}), Catch::Contains("ldx 8"));
 }
 
 #endif  // OPSBENCH_HAVE_TORCH
