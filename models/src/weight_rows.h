@@ -20,8 +20,9 @@ class WeightRowWriter {
   // stride in = the projection's in_features(), into `rows` (row `begin` at rows[0]).
   virtual void write(std::int64_t begin, std::int64_t end, float* rows) const = 0;
   // The same rows straight into one block of `layout` (end - begin <= layout.row_block()), into
-  // `packed_block` with the block's padding, the same bits layout.pack() writes from write()'s rows.
-  // Returns false where this writer cannot (the default): then write rows and pack them.
+  // `packed_block` with the block's padding: what layout.pack() writes from write()'s rows (NF4:
+  // the same bits; LoRA's update summed in another order, so equal to float rounding). Returns
+  // false where this writer cannot (the default): then write rows and pack them.
   virtual bool write_packed(std::int64_t begin, std::int64_t end, const BlockedLayout& layout,
                             float* packed_block) const {
     (void)begin, (void)end, (void)layout, (void)packed_block;
