@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 #include <sys/resource.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -333,6 +336,12 @@ bool reset_peak_rss() {
 }
 
 namespace {
+#ifdef __GLIBC__
+constexpr const char* kPeakRssSource = "/proc/self/status VmHWM after malloc_trim and clear_refs reset";
+#else
+constexpr const char* kPeakRssSource = "/proc/self/status VmHWM after clear_refs reset";
+#endif
+
 std::vector<PhaseProbe>& phase_probes() {
   static std::vector<PhaseProbe> probes;
   return probes;
@@ -345,6 +354,10 @@ PhaseMeter::PhaseMeter(std::string phase) : phase_(std::move(phase)) {}
 
 void PhaseMeter::start() {
   for (const auto& probe : phase_probes()) probe.start();
+#ifdef __GLIBC__
+  // Free heap pages glibc keeps after earlier phases or cells would count in this phase's peak.
+  malloc_trim(0);
+#endif
   rss_reset_ok_ = reset_peak_rss();
   cpu_start_ = process_cpu_seconds();
   wall_start_ = Clock::now();
@@ -361,7 +374,7 @@ std::vector<Figure> PhaseMeter::stop() {
     figures.push_back(unavailable_figure(phase_ + ".peak_rss", "bytes", "/proc/self/status VmHWM unreadable"));
   } else {
     figures.push_back(make_figure(phase_ + ".peak_rss", static_cast<double>(hwm), "bytes",
-                                  rss_reset_ok_ ? "/proc/self/status VmHWM after clear_refs reset"
+                                  rss_reset_ok_ ? kPeakRssSource
                                                 : "/proc/self/status VmHWM (process peak: clear_refs reset refused)"));
   }
   for (const auto& probe : phase_probes()) {
