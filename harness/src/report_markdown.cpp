@@ -138,12 +138,20 @@ void render_quality(const ReportModel& model, const DatasetSummary& ds, std::ost
 void render_costs(const DatasetSummary& ds, std::ostringstream& out) {
   const std::vector<std::string> all = figure_names(ds);
   // Time and memory: the phase figures and the model size, in a fixed order, present ones only.
-  const char* const kColumns[][2] = {
-      {"fit.wall", "fit wall"},           {"fit.cpu", "fit CPU"},
-      {"score.wall", "score wall"},       {"score.cpu", "score CPU"},
-      {"fit.peak_rss", "fit peak RSS"},   {"score.peak_rss", "score peak RSS"},
-      {"fit.gpu_peak_allocated", "fit GPU peak"}, {"score.gpu_peak_allocated", "score GPU peak"},
-      {"model_size", "model size"}};
+  // Detectors have a score phase, classifiers a predict phase (core/measure.h names).
+  const char* const kColumns[][2] = {{"fit.wall", "fit wall"},
+                                     {"fit.cpu", "fit CPU"},
+                                     {"score.wall", "score wall"},
+                                     {"score.cpu", "score CPU"},
+                                     {"predict.wall", "predict wall"},
+                                     {"predict.cpu", "predict CPU"},
+                                     {"fit.peak_rss", "fit peak RSS"},
+                                     {"score.peak_rss", "score peak RSS"},
+                                     {"predict.peak_rss", "predict peak RSS"},
+                                     {"fit.cuda_peak_allocated", "fit GPU peak"},
+                                     {"score.cuda_peak_allocated", "score GPU peak"},
+                                     {"predict.cuda_peak_allocated", "predict GPU peak"},
+                                     {"model_size", "model size"}};
   std::vector<std::pair<std::string, std::string>> columns;
   for (const auto& c : kColumns) {
     if (std::find(all.begin(), all.end(), c[0]) != all.end()) columns.emplace_back(c[0], c[1]);
@@ -163,7 +171,8 @@ void render_costs(const DatasetSummary& ds, std::ostringstream& out) {
   }
   const std::vector<long> batches = latency_batches(all);
   if (!batches.empty()) {
-    out << "### Latency\n\nSeconds per batch of the score call (warm-up batches excluded) and throughput; "
+    out << "### Latency\n\nSeconds per batch of the score (detectors) or predict (classifiers) call (warm-up "
+           "batches excluded) and throughput; "
            "median over ok cells.\n\n";
     out << header({"method", "batch", "p50", "p95", "p99", "throughput"}, "lr");
     for (const MethodSummary& m : ds.methods) {

@@ -222,6 +222,30 @@ TEST_CASE("quickstart report matches the golden file", "[harness][report][golden
   check_golden("quickstart_report.md", opsbench::render_markdown(model, planned_plots(model)));
 }
 
+TEST_CASE("time and memory show classifiers' predict phase and CUDA peaks", "[harness][report]") {
+  opsbench::ReportInput in = quickstart_input();
+  in.records.clear();
+  RunRecord r;
+  r.suite = "quickstart";
+  r.dataset = "jobs";
+  r.method = "bert-full:epochs=2";
+  r.method_name = "bert-full";
+  r.started_at = "2024-05-01T10:00:00Z";
+  r.metrics["f1"] = 0.5;
+  r.figures.push_back({"fit.wall", 12.5, "s", "steady_clock", true, ""});
+  r.figures.push_back({"predict.wall", 3.25, "s", "steady_clock", true, ""});
+  r.figures.push_back({"predict.peak_rss", 314572800, "bytes", "/proc/self/status VmHWM", true, ""});
+  r.figures.push_back({"fit.cuda_peak_allocated", 1073741824, "bytes", "CUDA caching allocator", true, ""});
+  in.records.push_back(r);
+  in.methods = {"bert-full:epochs=2"};
+  in.published.clear();
+  const auto model = opsbench::build_report_model(in);
+  const std::string md = opsbench::render_markdown(model, opsbench::ReportOptions{});
+  CHECK_THAT(md, Catch::Contains("| method | fit wall | predict wall | predict peak RSS | fit GPU peak |"));
+  CHECK_THAT(md, Catch::Contains("| 12.5 s | 3.25 s | 300 MiB | 1.00 GiB |"));
+  CHECK_THAT(md, !Catch::Contains("score wall"));
+}
+
 TEST_CASE("masking removes what changes between runs and nothing else", "[harness][report][golden]") {
   const auto a = opsbench::build_report_model(quickstart_input(1.0, "2024-05-01"));
   const auto b = opsbench::build_report_model(quickstart_input(1.37, "2025-11-30"));
