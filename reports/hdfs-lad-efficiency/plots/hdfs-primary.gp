@@ -10,9 +10,9 @@ set rmargin 12
 set xrange [-0.6:*]
 set yrange [0:*]
 set terminal svg size 900,600 dynamic noenhanced font 'sans,11' background rgb 'white'
-set output '/tmp/rendered/hdfs-lad-efficiency/plots/hdfs-primary.svg'
-plot '/tmp/rendered/hdfs-lad-efficiency/plots/hdfs-primary.dat' using 0:2:xtic(1) with boxes lc rgb '#4e79a7', '' using 0:2:3 with yerrorbars pt 0 ps 0 lc rgb 'black'
+set output '/work/main/reports/hdfs-lad-efficiency/plots/hdfs-primary.svg'
+plot '/work/main/reports/hdfs-lad-efficiency/plots/hdfs-primary.dat' using 0:2:xtic(1) with boxes lc rgb '#4e79a7', '' using 0:2:3 with yerrorbars pt 0 ps 0 lc rgb 'black'
 set terminal pngcairo size 900,600 noenhanced font 'sans,10'
-set output '/tmp/rendered/hdfs-lad-efficiency/plots/hdfs-primary.png'
-plot '/tmp/rendered/hdfs-lad-efficiency/plots/hdfs-primary.dat' using 0:2:xtic(1) with boxes lc rgb '#4e79a7', '' using 0:2:3 with yerrorbars pt 0 ps 0 lc rgb 'black'
+set output '/work/main/reports/hdfs-lad-efficiency/plots/hdfs-primary.png'
+plot '/work/main/reports/hdfs-lad-efficiency/plots/hdfs-primary.dat' using 0:2:xtic(1) with boxes lc rgb '#4e79a7', '' using 0:2:3 with yerrorbars pt 0 ps 0 lc rgb 'black'
 unset output
